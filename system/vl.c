@@ -514,6 +514,9 @@ int viommu_main(int argc, char **argv)
 
     main_loop_init();
     memory_init_system();
+    /* The containers QMP clients expect to exist from the start. */
+    object_get_objects_root();
+    object_get_container("chardevs");
     qmp_init_marshal(qmp_commands());
     qmp_register_builtin_commands(qmp_commands());
     monitor_init_globals();

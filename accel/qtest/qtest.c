@@ -313,16 +313,16 @@ static void qtest_cmd_set_irq_in(QTestServer *s, char **words, int n)
     DeviceState *dev;
     int num, level;
 
+    dev = qtest_arg_device(s, words[1]);
+    if (!dev) {
+        return;
+    }
     if (!qtest_parse_int(words[3], &num)) {
         qtest_send(s, "FAIL invalid GPIO number '%s'", words[3]);
         return;
     }
     if (!qtest_parse_int(words[4], &level)) {
         qtest_send(s, "FAIL invalid level '%s'", words[4]);
-        return;
-    }
-    dev = qtest_arg_device(s, words[1]);
-    if (!dev) {
         return;
     }
     ngl = qdev_get_named_gpio_list(dev, strcmp(name, "unnamed-gpio-in") ?
@@ -472,11 +472,6 @@ static void qtest_cmd_read_buf(QTestServer *s, char **words, int n)
     }
 }
 
-static int qtest_hex_nibble(char c)
-{
-    return g_ascii_xdigit_value(c);
-}
-
 /*
  * write ADDR SIZE 0xHEX.  As in QEMU, the first two characters of HEX are
  * skipped unchecked, byte i comes from characters 2+2i and 3+2i, and bytes
@@ -498,8 +493,8 @@ static void qtest_cmd_write_buf(QTestServer *s, char **words, int n)
     }
     buf = g_malloc0(size);
     for (uint64_t i = 0; i < size && 2 * i + 4 <= hex_len; i++) {
-        int hi = qtest_hex_nibble(hex[2 * i + 2]);
-        int lo = qtest_hex_nibble(hex[2 * i + 3]);
+        int hi = g_ascii_xdigit_value(hex[2 * i + 2]);
+        int lo = g_ascii_xdigit_value(hex[2 * i + 3]);
 
         if (hi < 0 || lo < 0) {
             qtest_send(s, "FAIL invalid hex data");
@@ -543,6 +538,10 @@ static void qtest_cmd_memset(QTestServer *s, char **words, int n)
 
     if (!qtest_arg_range(s, words, 0, QTEST_MAX_MEMSET, &addr, &size) ||
         !qtest_arg_u64(s, "value", words[3], &val)) {
+        return;
+    }
+    if (size == 0) {
+        qtest_send(s, "OK");
         return;
     }
     chunk = g_malloc(MIN(size, QTEST_MEMSET_CHUNK));

@@ -248,11 +248,12 @@ static void send_all(int fd, const char *buf, size_t len, const char *what)
 }
 
 /*
- * Reads more bytes into rx.  With a timeout (ms, -1 for none), returns
- * false when nothing arrived in time.  EOF is fatal.
+ * Reads more bytes into rx: 1 when some arrived, 0 when none did within
+ * timeout_ms (-1: wait forever).  End of file is fatal, unless eof_ok:
+ * then it returns -1.
  */
-static bool recv_more(QTestState *s, int fd, GString *rx, int timeout_ms,
-                      const char *what)
+static int recv_more(QTestState *s, int fd, GString *rx, int timeout_ms,
+                     bool eof_ok, const char *what)
 {
     char buf[65536];
     ssize_t n;
@@ -261,7 +262,7 @@ static bool recv_more(QTestState *s, int fd, GString *rx, int timeout_ms,
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
         if (poll(&pfd, 1, timeout_ms) <= 0) {
-            return false;
+            return 0;
         }
     }
     do {
@@ -270,6 +271,9 @@ static bool recv_more(QTestState *s, int fd, GString *rx, int timeout_ms,
     if (n <= 0) {
         g_autofree char *st = NULL;
 
+        if (eof_ok) {
+            return -1;
+        }
         /* Give the emulator a moment to finish dying, for the message. */
         for (int i = 0; i < 50 && !qtest_child_exited(s); i++) {
             g_usleep(10 * 1000);
@@ -278,7 +282,7 @@ static bool recv_more(QTestState *s, int fd, GString *rx, int timeout_ms,
         qtest_fatal("%s connection closed by the emulator (%s)", what, st);
     }
     g_string_append_len(rx, buf, n);
-    return true;
+    return 1;
 }
 
 /* The next "\n"-terminated line of rx, without the "\n", or NULL. */
@@ -402,6 +406,14 @@ pid_t qtest_pid(QTestState *s)
     return s->pid;
 }
 
+void qtest_disconnect(QTestState *s)
+{
+    if (s->qtest_fd >= 0) {
+        close(s->qtest_fd);
+        s->qtest_fd = -1;
+    }
+}
+
 /* Waits up to timeout_s for the child to exit; false if it did not. */
 static bool qtest_reap(QTestState *s, int timeout_s)
 {
@@ -429,7 +441,9 @@ static void qtest_free(QTestState *s)
 {
     JsonObject *o;
 
-    close(s->qtest_fd);
+    if (s->qtest_fd >= 0) {
+        close(s->qtest_fd);
+    }
     close(s->qmp_fd);
     while ((o = g_queue_pop_head(&s->events))) {
         json_object_unref(o);
@@ -517,7 +531,7 @@ char *qtest_qmp_read_line(QTestState *s)
     char *line;
 
     while (!(line = take_line(s->qmp_rx))) {
-        recv_more(s, s->qmp_fd, s->qmp_rx, -1, "QMP");
+        recv_more(s, s->qmp_fd, s->qmp_rx, -1, false, "QMP");
     }
     if (!g_str_has_suffix(line, "\r")) {
         qtest_fatal("QMP line not terminated by CRLF: '%s'", line);
@@ -670,10 +684,13 @@ void qtest_qmp_eventwait(QTestState *s, const char *event)
 
 JsonObject *qtest_qmp_event_ref(QTestState *s, const char *event)
 {
-    /* Take in whatever complete messages are already waiting. */
+    /*
+     * Take in whatever complete messages are already waiting; the
+     * emulator may have gone away meanwhile (after quit, say).
+     */
     for (;;) {
         if (!memchr(s->qmp_rx->str, '\n', s->qmp_rx->len) &&
-            !recv_more(s, s->qmp_fd, s->qmp_rx, 0, "QMP")) {
+            recv_more(s, s->qmp_fd, s->qmp_rx, 0, true, "QMP") <= 0) {
             break;
         }
         if (memchr(s->qmp_rx->str, '\n', s->qmp_rx->len)) {
@@ -804,7 +821,7 @@ static char *qtest_read_reply(QTestState *s)
         char *line = take_line(s->qtest_rx);
 
         if (!line) {
-            recv_more(s, s->qtest_fd, s->qtest_rx, -1, "qtest");
+            recv_more(s, s->qtest_fd, s->qtest_rx, -1, false, "qtest");
             continue;
         }
         if (!qtest_handle_irq_line(s, line)) {

@@ -40,6 +40,8 @@ void qtest_quit(QTestState *s);
 /* Waits for the process to exit by itself; returns its wait status. */
 int qtest_wait_exit(QTestState *s);
 pid_t qtest_pid(QTestState *s);
+/* Closes the qtest connection; the emulator then shuts down by itself. */
+void qtest_disconnect(QTestState *s);
 /* Number of open fds of the emulator process (/proc/PID/fd). */
 int qtest_count_fds(QTestState *s);
 

@@ -284,7 +284,7 @@ static void test_bad_input(void)
                  "QMP input must be a JSON object");
     assert_error(qtest_qmp(s, "\"query-status\""), "GenericError",
                  "QMP input must be a JSON object");
-    assert_error(qtest_qmp(s, "42"), "GenericError",
+    assert_error(qtest_qmp(s, "42\n"), "GenericError",
                  "QMP input must be a JSON object");
 
     /* Malformed requests. */
@@ -568,6 +568,8 @@ static void test_quit(void)
     st = qtest_wait_exit(s);
     g_assert_true(WIFEXITED(st));
     g_assert_cmpint(WEXITSTATUS(st), ==, 0);
+    /* One SHUTDOWN only; looking again on a closed connection is fine. */
+    g_assert_null(qtest_qmp_event_ref(s, "SHUTDOWN"));
     qtest_quit(s);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -412,6 +413,26 @@ static void test_log_file(void)
     }
 }
 
+/* The test hanging up ends the emulator, cleanly. */
+static void test_disconnect_exits(void)
+{
+    QTestState *s = qtest_init(NONE_ARGS);
+    JsonObject *ev, *data;
+    int st;
+
+    qtest_disconnect(s);
+    ev = qtest_qmp_eventwait_ref(s, "SHUTDOWN");
+    data = json_object_get_object_member(ev, "data");
+    g_assert_false(json_object_get_boolean_member(data, "guest"));
+    g_assert_cmpstr(json_object_get_string_member(data, "reason"), ==,
+                    "host-ui");
+    json_object_unref(ev);
+    st = qtest_wait_exit(s);
+    g_assert_true(WIFEXITED(st));
+    g_assert_cmpint(WEXITSTATUS(st), ==, 0);
+    qtest_quit(s);
+}
+
 /* Whether the binary has a machine named (or aliased) name. */
 static bool machine_available(const char *name)
 {
@@ -451,5 +472,6 @@ int main(int argc, char **argv)
     g_test_add_func("/qtest-proto/irq-intercept", test_irq_intercept);
     g_test_add_func("/qtest-proto/msi-extension", test_msi);
     g_test_add_func("/qtest-proto/log-file", test_log_file);
+    g_test_add_func("/qtest-proto/disconnect-exits-0", test_disconnect_exits);
     return g_test_run();
 }

@@ -54,10 +54,12 @@ void pci_bus_map_irqs(PCIBus *bus, pci_map_irq_fn map_irq);
 
 #define TYPE_PCI_BRIDGE "base-pci-bridge"
 
+/* Each alias is initialised exactly while its *_mapped flag is set. */
 typedef struct PCIBridgeWindows {
     MemoryRegion alias_io;      /* secondary I/O space, in the parent's */
     MemoryRegion alias_mem;     /* secondary memory, non-prefetchable */
     MemoryRegion alias_pref;    /* secondary memory, prefetchable */
+    bool io_mapped, mem_mapped, pref_mapped;
 } PCIBridgeWindows;
 
 typedef struct PCIBridge {
@@ -67,7 +69,6 @@ typedef struct PCIBridge {
     MemoryRegion sec_mem;       /* container: BARs behind the bridge */
     MemoryRegion sec_io;
     PCIBridgeWindows windows;
-    bool windows_ready;
 } PCIBridge;
 
 DECLARE_INSTANCE_CHECKER(PCIBridge, PCI_BRIDGE, TYPE_PCI_BRIDGE)
