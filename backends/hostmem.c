@@ -60,6 +60,41 @@ static void hostmem_set_share(Object *obj, bool value, Error **errp)
     be->share = value;
 }
 
+/*
+ * dump and merge may change at run time, as in QEMU: they only advise the
+ * host kernel about the mapping.
+ */
+static void hostmem_apply_advice(HostMemoryBackend *be)
+{
+    if (!be->ptr) {
+        return;
+    }
+    madvise(be->ptr, be->size, be->dump ? MADV_DODUMP : MADV_DONTDUMP);
+    madvise(be->ptr, be->size, be->merge ? MADV_MERGEABLE : MADV_UNMERGEABLE);
+}
+
+static bool hostmem_get_dump(Object *obj, Error **errp)
+{
+    return MEMORY_BACKEND(obj)->dump;
+}
+
+static void hostmem_set_dump(Object *obj, bool value, Error **errp)
+{
+    MEMORY_BACKEND(obj)->dump = value;
+    hostmem_apply_advice(MEMORY_BACKEND(obj));
+}
+
+static bool hostmem_get_merge(Object *obj, Error **errp)
+{
+    return MEMORY_BACKEND(obj)->merge;
+}
+
+static void hostmem_set_merge(Object *obj, bool value, Error **errp)
+{
+    MEMORY_BACKEND(obj)->merge = value;
+    hostmem_apply_advice(MEMORY_BACKEND(obj));
+}
+
 static bool hostmem_complete(UserCreatable *uc, Error **errp)
 {
     HostMemoryBackend *be = MEMORY_BACKEND(uc);
@@ -103,6 +138,7 @@ static bool hostmem_complete(UserCreatable *uc, Error **errp)
         return false;
     }
     be->ptr = ptr;
+    hostmem_apply_advice(be);
     return true;
 }
 
@@ -113,7 +149,11 @@ static bool hostmem_can_be_deleted(UserCreatable *uc)
 
 static void hostmem_init(Object *obj)
 {
-    MEMORY_BACKEND(obj)->fd = -1;
+    HostMemoryBackend *be = MEMORY_BACKEND(obj);
+
+    be->fd = -1;
+    be->dump = true;
+    be->merge = true;
 }
 
 static void hostmem_finalize(Object *obj)
@@ -144,6 +184,15 @@ static void hostmem_class_init(ObjectClass *klass, const void *data)
     object_class_property_set_description(klass, "share",
                                           "Mark the memory as private to "
                                           "viommu or shared");
+    object_class_property_add_bool(klass, "dump", hostmem_get_dump,
+                                   hostmem_set_dump);
+    object_class_property_set_description(klass, "dump",
+                                          "Set to 'off' to exclude from "
+                                          "core dump");
+    object_class_property_add_bool(klass, "merge", hostmem_get_merge,
+                                   hostmem_set_merge);
+    object_class_property_set_description(klass, "merge",
+                                          "Mark memory as mergeable");
 }
 
 static const TypeInfo hostmem_types[] = {

@@ -91,7 +91,8 @@ bool qdev_device_help(const char *optarg, bool *help)
     }
     driver = json_object_has_member(opts, "driver") ?
              json_object_get_string_member(opts, "driver") : NULL;
-    if (driver && (!strcmp(driver, "help") || !strcmp(driver, "?"))) {
+    if ((*help && !driver) ||
+        (driver && (!strcmp(driver, "help") || !strcmp(driver, "?")))) {
         print_device_list();
         printed = *help = true;
     } else if (*help && driver) {

@@ -114,12 +114,13 @@ static G_NORETURN void option_error(const char *opt, const char *fmt, ...)
 static G_NORETURN void option_error(const char *opt, const char *fmt, ...)
 {
     va_list ap;
-    g_autofree char *msg = NULL;
+    char *msg;
 
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     error_report("%s: %s", opt, msg);
+    g_free(msg);
     exit(1);
 }
 

@@ -51,13 +51,12 @@ static unsigned msi_nr_vectors_capable(const PCIDevice *dev)
 bool msi_init(PCIDevice *dev, uint8_t offset, unsigned int nr_vectors,
               bool msi64bit, bool msi_per_vector_mask, Error **errp)
 {
-    unsigned order = __builtin_ctz(nr_vectors);
     uint16_t flags;
     int cap;
 
     assert(nr_vectors >= 1 && nr_vectors <= PCI_MSI_VECTORS_MAX &&
            !(nr_vectors & (nr_vectors - 1)));
-    flags = order << 1;
+    flags = __builtin_ctz(nr_vectors) << 1;    /* Multiple Message Capable */
     if (msi64bit) {
         flags |= PCI_MSI_FLAGS_64BIT;
     }

@@ -631,8 +631,9 @@ static void pci_change_irq_level(PCIDevice *d, int pin, int change)
     if (!root) {
         return;
     }
-    root->irq_count[pin] += change;
-    assert(root->irq_count[pin] >= 0);
+    /* Counts restart when the routing is (re)installed (pci_bus_irqs);
+     * a device that asserted before that may deassert after. */
+    root->irq_count[pin] = MAX(root->irq_count[pin] + change, 0);
     root->set_irq(root->irq_opaque, pin, root->irq_count[pin] != 0);
 }
 
@@ -919,6 +920,13 @@ static bool pci_qdev_realize(DeviceState *qdev, Error **errp)
     if (!pci_place_device(d, bus, errp)) {
         return false;
     }
+    /* A device may be realized again after an unrealize: start clean. */
+    memset(d->config, 0, sizeof(d->config));
+    memset(d->wmask, 0, sizeof(d->wmask));
+    memset(d->w1cmask, 0, sizeof(d->w1cmask));
+    memset(d->cmask, 0, sizeof(d->cmask));
+    memset(d->used, 0, sizeof(d->used));
+    d->irq_state = 0;
     d->config_size = pc->is_express ? PCIE_CONFIG_SPACE_SIZE :
                                       PCI_CONFIG_SPACE_SIZE;
     for (int i = 0; i < PCI_NUM_REGIONS; i++) {

@@ -19,6 +19,8 @@ typedef struct HostMemoryBackend {
     Object parent_obj;
     uint64_t size;
     bool share;
+    bool dump;          /* include in core dumps (MADV_DODUMP) */
+    bool merge;         /* let KSM merge pages (MADV_MERGEABLE) */
     void *ptr;          /* mapping, NULL until complete */
     int fd;             /* memfd, or -1 */
     unsigned users;     /* holders that keep object-del from freeing it */

@@ -54,6 +54,8 @@ struct QTestState {
 
 static volatile pid_t live_children[QTEST_MAX_CHILDREN];
 static int sock_seq;
+/* Socket files of a start-up in progress, removed if it fails. */
+static char *pending_sockets[2];
 
 static void G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN qtest_fatal(const char *fmt,
                                                             ...)
@@ -65,6 +67,11 @@ static void G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN qtest_fatal(const char *fmt,
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\n");
+    for (int i = 0; i < 2; i++) {
+        if (pending_sockets[i]) {
+            unlink(pending_sockets[i]);
+        }
+    }
     abort();
 }
 
@@ -319,6 +326,8 @@ static QTestState *qtest_spawn(const char *extra_args, bool qmp_handshake)
                                  getpid(), seq);
     qmp_path = g_strdup_printf("%s/qtest-%d-%d.qmp", g_get_tmp_dir(),
                                getpid(), seq);
+    pending_sockets[0] = qtest_path;
+    pending_sockets[1] = qmp_path;
     qtest_listen = socket_listen(qtest_path);
     qmp_listen = socket_listen(qmp_path);
     cmd = g_strdup_printf("exec %s -qtest unix:%s -qtest-log %s "
@@ -353,6 +362,7 @@ static QTestState *qtest_spawn(const char *extra_args, bool qmp_handshake)
     close(qmp_listen);
     unlink(qtest_path);
     unlink(qmp_path);
+    pending_sockets[0] = pending_sockets[1] = NULL;
 
     {
         g_autofree char *rsp = qtest_raw_cmd(s, "endianness");

@@ -9,7 +9,7 @@
 #include "libqtest.h"
 
 #define ARGS "-machine none"
-#define TEST_OBJECT "x-test-object"
+#define TEST_OBJECT "memory-backend-memfd"
 
 static void assert_error(JsonObject *rsp, const char *cls, const char *desc)
 {
@@ -191,38 +191,49 @@ static void test_set(void)
     type = qom_get_str(s, "/machine", "type");
     g_assert_cmpstr(type, ==, "none-machine");
 
-    if (!type_exists(s, TEST_OBJECT)) {
-        qtest_quit(s);
-        g_test_skip("no " TEST_OBJECT " type in this binary");
-        return;
-    }
+    g_assert_true(type_exists(s, TEST_OBJECT));
     qtest_qmp_assert_success(s, "{\"execute\": \"object-add\", "
                              "\"arguments\": {\"qom-type\": \"" TEST_OBJECT
-                             "\", \"id\": \"t0\"}}");
+                             "\", \"id\": \"t0\", \"size\": 65536}}");
+    /* "dump" may change at run time (partial path, too). */
     qtest_qmp_assert_success(s, "{\"execute\": \"qom-set\", \"arguments\": "
                              "{\"path\": \"/objects/t0\", \"property\": "
-                             "\"num\", \"value\": 77}}");
+                             "\"dump\", \"value\": false}}");
     qtest_qmp_assert_success(s, "{\"execute\": \"qom-set\", \"arguments\": "
                              "{\"path\": \"t0\", \"property\": "
-                             "\"str\", \"value\": \"set\"}}");
+                             "\"merge\", \"value\": false}}");
     {
-        g_autoptr(JsonNode) num = qom_get(s, "/objects/t0", "num");
-        g_autofree char *str = qom_get_str(s, "/objects/t0", "str");
+        g_autoptr(JsonNode) dump = qom_get(s, "/objects/t0", "dump");
+        g_autoptr(JsonNode) merge = qom_get(s, "/objects/t0", "merge");
 
-        g_assert_cmpint(json_node_get_int(num), ==, 77);
-        g_assert_cmpstr(str, ==, "set");
+        g_assert_false(json_node_get_boolean(dump));
+        g_assert_false(json_node_get_boolean(merge));
     }
     /* A value of the wrong type is refused and changes nothing. */
     {
         JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"qom-set\", "
                                     "\"arguments\": {\"path\": "
-                                    "\"/objects/t0\", \"property\": \"num\", "
-                                    "\"value\": \"many\"}}");
+                                    "\"/objects/t0\", \"property\": "
+                                    "\"dump\", \"value\": \"many\"}}");
         g_autofree char *err = qmp_expect_error(rsp, "GenericError");
-        g_autoptr(JsonNode) num = qom_get(s, "/objects/t0", "num");
+        g_autoptr(JsonNode) dump = qom_get(s, "/objects/t0", "dump");
 
         json_object_unref(rsp);
-        g_assert_cmpint(json_node_get_int(num), ==, 77);
+        g_assert_cmpstr(err, ==, "Invalid parameter type for 'dump', "
+                        "expected: boolean");
+        g_assert_false(json_node_get_boolean(dump));
+    }
+    /* size is fixed once the memory exists. */
+    {
+        JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"qom-set\", "
+                                    "\"arguments\": {\"path\": "
+                                    "\"/objects/t0\", \"property\": "
+                                    "\"size\", \"value\": 4096}}");
+        g_autofree char *err = qmp_expect_error(rsp, "GenericError");
+        g_autoptr(JsonNode) size = qom_get(s, "/objects/t0", "size");
+
+        json_object_unref(rsp);
+        g_assert_cmpint(json_node_get_int(size), ==, 65536);
     }
     qtest_quit(s);
 }
@@ -335,22 +346,27 @@ static void test_object_add_del(void)
     g_autofree char *str = NULL;
     g_autoptr(JsonNode) num = NULL;
 
-    if (!type_exists(s, TEST_OBJECT)) {
-        qtest_quit(s);
-        g_test_skip("no " TEST_OBJECT " type in this binary");
-        return;
-    }
+    g_assert_true(type_exists(s, TEST_OBJECT));
     qtest_qmp_assert_success(s, "{\"execute\": \"object-add\", "
                              "\"arguments\": {\"qom-type\": \"" TEST_OBJECT
-                             "\", \"id\": \"obj1\", \"str\": \"hello\", "
-                             "\"num\": 42}}");
+                             "\", \"id\": \"obj1\", \"size\": 1048576, "
+                             "\"dump\": false}}");
     objs = qom_list(s, "/objects");
     g_assert_cmpstr(g_hash_table_lookup(objs, "obj1"), ==,
                     "child<" TEST_OBJECT ">");
-    str = qom_get_str(s, "/objects/obj1", "str");
-    g_assert_cmpstr(str, ==, "hello");
-    num = qom_get(s, "/objects/obj1", "num");
-    g_assert_cmpint(json_node_get_int(num), ==, 42);
+    str = qom_get_str(s, "/objects/obj1", "type");
+    g_assert_cmpstr(str, ==, TEST_OBJECT);
+    num = qom_get(s, "/objects/obj1", "size");
+    g_assert_cmpint(json_node_get_int(num), ==, 1048576);
+    /* A bad value fails object-add and leaves nothing behind. */
+    assert_error(qtest_qmp(s, "{\"execute\": \"object-add\", \"arguments\": "
+                           "{\"qom-type\": \"" TEST_OBJECT "\", \"id\": "
+                           "\"obj3\", \"size\": 0}}"),
+                 "GenericError",
+                 "property 'size' of " TEST_OBJECT " doesn't take value '0'");
+    g_clear_pointer(&objs, g_hash_table_unref);
+    objs = qom_list(s, "/objects");
+    g_assert_false(g_hash_table_contains(objs, "obj3"));
 
     /* The same id twice, an unknown type, a missing id. */
     {
@@ -395,22 +411,20 @@ static void test_object_cycles(void)
     g_autoptr(GHashTable) after = NULL;
     int fds;
 
-    if (!type_exists(s, TEST_OBJECT)) {
-        qtest_quit(s);
-        g_test_skip("no " TEST_OBJECT " type in this binary");
-        return;
-    }
+    g_assert_true(type_exists(s, TEST_OBJECT));
     before = qom_list(s, "/objects");
     fds = qtest_count_fds(s);
     for (int i = 0; i < 100; i++) {
         qtest_qmp_assert_success(s, "{\"execute\": \"object-add\", "
                                  "\"arguments\": {\"qom-type\": \""
                                  TEST_OBJECT "\", \"id\": \"c%d\", "
-                                 "\"str\": \"%d\", \"num\": %d}}",
-                                 i % 3, i, i);
+                                 "\"size\": %d}}", i % 3, 4096 * (i + 1));
+        /* The memfd is open while the object lives... */
+        g_assert_cmpint(qtest_count_fds(s), ==, fds + 1);
         qtest_qmp_assert_success(s, "{\"execute\": \"object-del\", "
                                  "\"arguments\": {\"id\": \"c%d\"}}", i % 3);
     }
+    /* ...and closed by object-del. */
     after = qom_list(s, "/objects");
     g_assert_cmpint(g_hash_table_size(after), ==, g_hash_table_size(before));
     g_assert_cmpint(qtest_count_fds(s), ==, fds);

@@ -18,6 +18,7 @@
 #define RAM_TOP 0x1000000ull
 
 static bool have_q35;
+static bool have_edu;
 
 /* Sends cmd and asserts the reply is exactly expect. */
 static void check(QTestState *s, const char *cmd, const char *expect)
@@ -334,6 +335,69 @@ static void test_irq_intercept(void)
     qtest_quit(s);
 }
 
+/* The canonical path of the first device of type under /machine/unattached. */
+static char *find_unattached(QTestState *s, const char *type)
+{
+    g_autofree char *child = g_strdup_printf("child<%s>", type);
+    JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"qom-list\", "
+                                "\"arguments\": {\"path\": "
+                                "\"/machine/unattached\"}}");
+    JsonArray *arr = json_node_get_array(qmp_expect_return(rsp));
+    char *path = NULL;
+
+    for (guint i = 0; i < json_array_get_length(arr) && !path; i++) {
+        JsonObject *p = json_array_get_object_element(arr, i);
+
+        if (!g_strcmp0(json_object_get_string_member(p, "type"), child)) {
+            path = g_strdup_printf("/machine/unattached/%s",
+                                   json_object_get_string_member(p, "name"));
+        }
+    }
+    json_object_unref(rsp);
+    return path;
+}
+
+/*
+ * Output interception: the ICH9 LPC's "pirq" lines carry PCI INTx to the
+ * IOAPIC.  An edu device asserting INTx shows up as one of them.
+ */
+static void test_irq_intercept_out(void)
+{
+    const uint64_t bar = 0xfe000000;
+    const int devfn = 4 << 3;
+    g_autofree char *lpc = NULL;
+    g_autofree char *cmd = NULL;
+    QTestState *s;
+    int high = -1;
+
+    if (!have_q35 || !have_edu) {
+        g_test_skip("needs the q35 machine and the edu device");
+        return;
+    }
+    s = qtest_init("-M q35 -device edu,addr=04.0");
+    lpc = find_unattached(s, "ich9-lpc");
+    g_assert_nonnull(lpc);
+    cmd = g_strdup_printf("irq_intercept_out %s", lpc);
+    check(s, cmd, "FAIL No intercepts installed");
+    g_free(cmd);
+    cmd = g_strdup_printf("irq_intercept_out %s pirq", lpc);
+    check(s, cmd, "OK");
+
+    qpci_bar_map(s, 0, devfn, 0, bar);
+    qpci_device_enable(s, 0, devfn);
+    qtest_writel(s, bar + 0x60, 1);             /* edu: raise, INTx */
+    for (int i = 0; i < 8; i++) {
+        if (qtest_get_irq(s, i)) {
+            g_assert_cmpint(high, ==, -1);
+            high = i;
+        }
+    }
+    g_assert_cmpint(high, >=, 0);
+    qtest_writel(s, bar + 0x64, 1);             /* edu: acknowledge */
+    g_assert_false(qtest_get_irq(s, high));
+    qtest_quit(s);
+}
+
 /* A 32-bit write into the APIC window is an MSI the test can pop. */
 static void test_msi(void)
 {
@@ -433,10 +497,16 @@ static void test_disconnect_exits(void)
     qtest_quit(s);
 }
 
-/* Whether the binary has a machine named (or aliased) name. */
-static bool machine_available(const char *name)
+/*
+ * Whether the binary has a machine named (or aliased) name; *edu tells
+ * whether it has the edu device.
+ */
+static bool machine_available(const char *name, bool *edu)
 {
     QTestState *s = qtest_init("-machine none");
+    JsonObject *types = qtest_qmp(s, "{\"execute\": \"device-list-"
+                                  "properties\", \"arguments\": "
+                                  "{\"typename\": \"edu\"}}");
     JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"query-machines\"}");
     JsonNode *ret = qmp_rsp_is_err(rsp) ? NULL : qmp_expect_return(rsp);
     bool found = false;
@@ -453,6 +523,8 @@ static bool machine_available(const char *name)
                                     m, "alias", NULL), name);
         }
     }
+    *edu = !qmp_rsp_is_err(types);
+    json_object_unref(types);
     json_object_unref(rsp);
     qtest_quit(s);
     return found;
@@ -461,7 +533,7 @@ static bool machine_available(const char *name)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    have_q35 = machine_available("q35");
+    have_q35 = machine_available("q35", &have_edu);
     g_test_add_func("/qtest-proto/reply-formats", test_reply_formats);
     g_test_add_func("/qtest-proto/bulk-round-trip", test_bulk_round_trip);
     g_test_add_func("/qtest-proto/clock", test_clock);
@@ -470,6 +542,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qtest-proto/framing", test_framing);
     g_test_add_func("/qtest-proto/large-transfer", test_large_transfer);
     g_test_add_func("/qtest-proto/irq-intercept", test_irq_intercept);
+    g_test_add_func("/qtest-proto/irq-intercept-out", test_irq_intercept_out);
     g_test_add_func("/qtest-proto/msi-extension", test_msi);
     g_test_add_func("/qtest-proto/log-file", test_log_file);
     g_test_add_func("/qtest-proto/disconnect-exits-0", test_disconnect_exits);

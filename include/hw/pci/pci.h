@@ -318,6 +318,12 @@ struct PCIIOMMUOps {
     uint64_t (*get_viommu_flags)(void *opaque);
 };
 
+/*
+ * Installs (ops non-NULL) or removes the hook; every realized device below
+ * bus is pointed at its new DMA address space at once.  A vIOMMU removes
+ * its hook before its address spaces go away.  Not inside a memory
+ * transaction.
+ */
 void pci_setup_iommu(PCIBus *bus, const PCIIOMMUOps *ops, void *opaque);
 /* true when there is no vIOMMU or it has no set_iommu_device. */
 bool pci_device_set_iommu_device(PCIDevice *dev, struct HostIOMMUDevice *hiod,
