@@ -134,7 +134,7 @@ static void mch_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
                              int len)
 {
     pci_default_write_config(d, addr, val, len);
-    if (addr < MCH_PCIEXBAR + 8 && addr + len > MCH_PCIEXBAR) {
+    if (pci_ranges_overlap(addr, len, MCH_PCIEXBAR, 8)) {
         mch_update_pciexbar(d);
     }
 }

@@ -164,7 +164,8 @@ void msi_write_config(PCIDevice *dev, uint32_t addr, uint32_t val, int len)
     uint16_t flags;
     unsigned mmc, mme, nr;
 
-    if (!cap || addr + len <= cap || addr >= cap + msi_cap_size(msi_flags(dev))) {
+    if (!cap || !pci_ranges_overlap(addr, len, cap,
+                                    msi_cap_size(msi_flags(dev)))) {
         return;
     }
     flags = msi_flags(dev);

@@ -98,7 +98,7 @@ void msix_write_config(PCIDevice *dev, uint32_t addr, uint32_t val, int len)
     unsigned flags_off = dev->msix_cap + PCI_MSIX_FLAGS;
     bool was_masked;
 
-    if (!dev->msix_cap || addr + len <= flags_off || addr >= flags_off + 2) {
+    if (!dev->msix_cap || !pci_ranges_overlap(addr, len, flags_off, 2)) {
         return;
     }
     was_masked = dev->msix_function_masked;

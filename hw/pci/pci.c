@@ -16,12 +16,6 @@
 #include "hw/qdev-properties.h"
 #include "qapi/qjson.h"
 
-static bool ranges_overlap(uint32_t a, uint32_t alen, uint32_t b,
-                           uint32_t blen)
-{
-    return a < b + blen && b < a + alen;
-}
-
 /* --- Buses ------------------------------------------------------------------ */
 
 PCIBus *pci_get_bus(const PCIDevice *dev)
@@ -414,11 +408,11 @@ void pci_default_write_config(PCIDevice *d, uint32_t addr, uint32_t val_in,
         d->config[addr + i] = (d->config[addr + i] & ~wmask) | (val & wmask);
         d->config[addr + i] &= ~(val & w1cmask);
     }
-    if (ranges_overlap(addr, len, PCI_BASE_ADDRESS_0, 4 * PCI_NUM_REGIONS) ||
-        ranges_overlap(addr, len, PCI_COMMAND, 2)) {
+    if (pci_ranges_overlap(addr, len, PCI_BASE_ADDRESS_0, 4 * PCI_NUM_REGIONS) ||
+        pci_ranges_overlap(addr, len, PCI_COMMAND, 2)) {
         pci_update_mappings(d);
     }
-    if (ranges_overlap(addr, len, PCI_COMMAND, 2)) {
+    if (pci_ranges_overlap(addr, len, PCI_COMMAND, 2)) {
         pci_update_irq_disabled(d, was_irq_disabled);
         pci_update_bus_master(d);
     }

@@ -8,12 +8,6 @@
 #include "hw/qdev-properties.h"
 #include "system/qdev-monitor.h"
 
-static bool ranges_overlap(uint32_t a, uint32_t alen, uint32_t b,
-                           uint32_t blen)
-{
-    return a < b + blen && b < a + alen;
-}
-
 /* --- Bridge core ------------------------------------------------------------- */
 
 PCIBus *pci_bridge_get_sec_bus(PCIDevice *dev)
@@ -115,9 +109,9 @@ void pci_bridge_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
     uint16_t newctl;
 
     pci_default_write_config(d, addr, val, len);
-    if (ranges_overlap(addr, len, PCI_COMMAND, 2) ||
-        ranges_overlap(addr, len, PCI_IO_BASE, 2) ||
-        ranges_overlap(addr, len, PCI_MEMORY_BASE,
+    if (pci_ranges_overlap(addr, len, PCI_COMMAND, 2) ||
+        pci_ranges_overlap(addr, len, PCI_IO_BASE, 2) ||
+        pci_ranges_overlap(addr, len, PCI_MEMORY_BASE,
                        PCI_IO_LIMIT_UPPER16 + 2 - PCI_MEMORY_BASE)) {
         pci_bridge_update_mappings(br);
     }
@@ -295,7 +289,7 @@ static void rp_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
     uint16_t new_ctl;
 
     pci_bridge_write_config(d, addr, val, len);
-    if (ranges_overlap(addr, len, sltctl, 2)) {
+    if (pci_ranges_overlap(addr, len, sltctl, 2)) {
         new_ctl = pci_get_word(d->config + sltctl);
         /* Commands complete at once (no NCCS: the guest waits for CC). */
         rp_set_word_bits(rp_exp(rp) + PCI_EXP_SLTSTA, 0, PCI_EXP_SLTSTA_CC);
@@ -303,7 +297,7 @@ static void rp_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
             rp_finish_unplug(rp);
         }
     }
-    if (ranges_overlap(addr, len, sltctl, 4)) {
+    if (pci_ranges_overlap(addr, len, sltctl, 4)) {
         rp_hotplug_event_update(rp);
     }
 }

@@ -204,6 +204,13 @@ static inline void pci_set_quad(uint8_t *config, uint64_t val)
     pci_set_long(config + 4, val >> 32);
 }
 
+/* Whether config writes at [a, a + alen) touch [b, b + blen). */
+static inline bool pci_ranges_overlap(uint32_t a, uint32_t alen, uint32_t b,
+                                      uint32_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
 /* --- Devices --------------------------------------------------------------- */
 
 typedef struct PCIIORegion {
