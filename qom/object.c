@@ -1171,6 +1171,26 @@ bool object_property_allow_set_link(const Object *obj, const char *name,
     return true;
 }
 
+Object *object_resolve_link(const char *name, const char *path,
+                            const char *type, Error **errp)
+{
+    bool ambiguous = false;
+    Object *target = object_resolve_path_type(path, type, &ambiguous);
+
+    if (!target) {
+        if (ambiguous) {
+            error_setg(errp, "Path '%s' is ambiguous", path);
+        } else if (object_resolve_path(path, NULL)) {
+            error_setg(errp, "Invalid parameter type for '%s', expected: %s",
+                       name, type);
+        } else {
+            error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND,
+                      "Device '%s' not found", path);
+        }
+    }
+    return target;
+}
+
 static bool property_get_link(Object *obj, ObjectProperty *prop,
                               JsonNode **value, Error **errp)
 {
@@ -1206,22 +1226,9 @@ static bool property_set_link(Object *obj, ObjectProperty *prop,
         return false;
     }
     path = json_node_get_string(value);
-    if (*path) {
-        bool ambiguous = false;
-
-        target = object_resolve_path_type(path, type, &ambiguous);
-        if (!target) {
-            if (ambiguous) {
-                error_setg(errp, "Path '%s' is ambiguous", path);
-            } else if (object_resolve_path(path, NULL)) {
-                error_setg(errp, "Invalid parameter type for '%s', "
-                           "expected: %s", prop->name, type);
-            } else {
-                error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND,
-                          "Device '%s' not found", path);
-            }
-            return false;
-        }
+    if (*path && !(target = object_resolve_link(prop->name, path, type,
+                                                errp))) {
+        return false;
     }
     if (lp->check && !lp->check(obj, prop->name, target, errp)) {
         return false;

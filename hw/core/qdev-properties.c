@@ -391,19 +391,9 @@ static bool prop_set_link(Object *obj, const Property *prop,
     }
     path = json_node_get_string(value);
     if (*path) {
-        bool ambiguous = false;
-
-        target = object_resolve_path_type(path, prop->link_type, &ambiguous);
+        target = object_resolve_link(prop->name, path, prop->link_type,
+                                     errp);
         if (!target) {
-            if (ambiguous) {
-                error_setg(errp, "Path '%s' is ambiguous", path);
-            } else if (object_resolve_path(path, NULL)) {
-                error_setg(errp, "Invalid parameter type for '%s', "
-                           "expected: %s", prop->name, prop->link_type);
-            } else {
-                error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND,
-                          "Device '%s' not found", path);
-            }
             return false;
         }
         object_ref(target);

@@ -325,6 +325,12 @@ ObjectProperty *object_property_add_link(Object *obj, const char *name,
                                                        Object *val,
                                                        Error **errp),
                                          ObjectPropertyLinkFlags flags);
+/*
+ * Resolves the target of link property name: path must name an object of
+ * type.  Errors say why not (ambiguous, wrong type, DeviceNotFound).
+ */
+Object *object_resolve_link(const char *name, const char *path,
+                            const char *type, Error **errp);
 bool object_property_allow_set_link(const Object *obj, const char *name,
                                     Object *val, Error **errp);
 
