@@ -10,8 +10,9 @@
  * Files and owners:
  *   intel_iommu.c            device, properties, CAP/ECAP, register file,
  *                            GCMD/GSTS, address spaces, reset
- *   intel_iommu_translate.c  legacy and scalable walks, context/PASID/IOTLB
- *                            caches, the page walker for replay
+ *   intel_iommu_translate.c  legacy and scalable walks, cache lookups, the
+ *                            page walker for replay
+ *   intel_iommu_cache.c      cache creation and invalidation
  *   intel_iommu_fault.c      fault recording, fault and event interrupts
  *   intel_iommu_inval.c      register and queued invalidation, caching-mode
  *                            MAP/UNMAP notifications and replay
@@ -24,6 +25,7 @@
 #define HW_I386_INTEL_IOMMU_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <glib.h>
 
@@ -846,6 +848,13 @@ struct IntelIOMMUState {
 DECLARE_INSTANCE_CHECKER(IntelIOMMUState, INTEL_IOMMU_DEVICE,
                          TYPE_INTEL_IOMMU_DEVICE)
 
+/* The address space embedding an IOMMU region. */
+static inline VTDAddressSpace *vtd_as_of_iommu(IOMMUMemoryRegion *iommu)
+{
+    return (VTDAddressSpace *)((char *)iommu -
+                               offsetof(VTDAddressSpace, iommu));
+}
+
 /* ======================================================================
  * Register file access (intel_iommu.c), for all the .c files.  Plain
  * stores: no side effects, no masks.
@@ -968,7 +977,8 @@ int vtd_page_walk(IntelIOMMUState *s, VTDAddressSpace *vas, uint64_t start,
                   void *opaque);
 
 /*
- * Cache invalidation entry points (called by intel_iommu_inval.c).
+ * intel_iommu_cache.c: cache invalidation entry points (called by
+ * intel_iommu_inval.c).
  * Context and PASID cache invalidations also re-evaluate the affected
  * address spaces (vtd_switch_address_space); caching-mode notifications
  * are the caller's business.
@@ -1011,11 +1021,14 @@ void vtd_caches_init(IntelIOMMUState *s);
 void vtd_caches_fini(IntelIOMMUState *s);
 
 /*
- * A PASID-tagged write into the interrupt window is DMA, not an interrupt
- * (facts D.4): translate and perform it.  Used by the ir region.
+ * A DMA access that lands in vas's interrupt window but is not an
+ * interrupt request (a read, or a PASID-tagged write, facts D.4):
+ * translated like any DMA (faults recorded) and performed in system
+ * memory.  addr is the full address.
  */
-MemTxResult vtd_pasid_dma_write(VTDAddressSpace *vas, hwaddr addr,
-                                uint64_t val, unsigned size, MemTxAttrs attrs);
+MemTxResult vtd_window_dma_rw(VTDAddressSpace *vas, hwaddr addr,
+                              uint64_t *data, unsigned size, MemTxAttrs attrs,
+                              bool is_write);
 
 /* ======================================================================
  * intel_iommu_fault.c: faults and event interrupts (facts A.4, F)

@@ -410,7 +410,8 @@ typedef struct VTDEdu {
 #define VTD_EDU_BUF             0x40000     /* edu device-side buffer */
 #define VTD_EDU_BUF_SIZE        4096
 
-/* Maps BAR0 at bar and enables memory decode and bus mastering. */
+/* Maps BAR0 at bar (0: keep the firmware's placement) and enables memory
+ * decode and bus mastering. */
 void vtd_edu_init(VTDTest *t, VTDEdu *e, int bus, int devfn, uint64_t bar);
 /*
  * One transfer (runs the edu timer); returns the command register: bit 31
