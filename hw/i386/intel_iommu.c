@@ -204,8 +204,21 @@ static uint64_t vtd_mmio_read(void *opaque, hwaddr addr, unsigned size)
     return val;
 }
 
+/* Whether persistent GCMD bit differs from its GSTS bit; sets GSTS. */
+static bool vtd_gcmd_toggles(IntelIOMMUState *s, uint32_t status,
+                             uint32_t val, uint32_t bit, bool *en)
+{
+    *en = val & bit;
+    if (*en == !!(status & bit)) {
+        return false;
+    }
+    vtd_set_clear_mask_long(s, DMAR_GSTS_REG, *en ? 0 : bit, *en ? bit : 0);
+    return true;
+}
+
 /* GCMD (facts A.2): act on persistent bits that differ from GSTS and on
- * every one-shot bit written as 1 (re-latching is harmless). */
+ * every one-shot bit written as 1 (re-latching is harmless).  GCMD and
+ * GSTS bits have the same positions. */
 static void vtd_handle_gcmd_write(IntelIOMMUState *s, uint32_t val)
 {
     uint32_t status = vtd_get_long(s, DMAR_GSTS_REG);
@@ -223,11 +236,8 @@ static void vtd_handle_gcmd_write(IntelIOMMUState *s, uint32_t val)
         vtd_switch_address_space_all(s);
         vtd_notify_context_change(s, NULL);
     }
-    en = val & VTD_GCMD_TE;
-    if (en != !!(status & VTD_GSTS_TES)) {
+    if (vtd_gcmd_toggles(s, status, val, VTD_GCMD_TE, &en)) {
         s->dmar_enabled = en;
-        vtd_set_clear_mask_long(s, DMAR_GSTS_REG, en ? 0 : VTD_GSTS_TES,
-                                en ? VTD_GSTS_TES : 0);
         if (!en) {
             s->next_frcd = 0;       /* as QEMU */
         }
@@ -235,11 +245,8 @@ static void vtd_handle_gcmd_write(IntelIOMMUState *s, uint32_t val)
         vtd_switch_address_space_all(s);
         vtd_notify_context_change(s, NULL);
     }
-    en = val & VTD_GCMD_QIE;
-    if (en != !!(status & VTD_GSTS_QIES)) {
+    if (vtd_gcmd_toggles(s, status, val, VTD_GCMD_QIE, &en)) {
         s->qi_enabled = en;
-        vtd_set_clear_mask_long(s, DMAR_GSTS_REG, en ? 0 : VTD_GSTS_QIES,
-                                en ? VTD_GSTS_QIES : 0);
         vtd_handle_gcmd_qie(s, en);
     }
     if (!s->ir_supported) {
@@ -249,18 +256,11 @@ static void vtd_handle_gcmd_write(IntelIOMMUState *s, uint32_t val)
         vtd_ir_handle_sirtp(s);
         vtd_set_clear_mask_long(s, DMAR_GSTS_REG, 0, VTD_GSTS_IRTPS);
     }
-    en = val & VTD_GCMD_IRE;
-    if (en != !!(status & VTD_GSTS_IRES)) {
+    if (vtd_gcmd_toggles(s, status, val, VTD_GCMD_IRE, &en)) {
         s->intr_enabled = en;
-        vtd_set_clear_mask_long(s, DMAR_GSTS_REG, en ? 0 : VTD_GSTS_IRES,
-                                en ? VTD_GSTS_IRES : 0);
         vtd_ir_handle_ire(s, en);
     }
-    en = val & VTD_GCMD_CFI;
-    if (en != !!(status & VTD_GSTS_CFIS)) {
-        vtd_set_clear_mask_long(s, DMAR_GSTS_REG, en ? 0 : VTD_GSTS_CFIS,
-                                en ? VTD_GSTS_CFIS : 0);
-    }
+    vtd_gcmd_toggles(s, status, val, VTD_GCMD_CFI, &en);
 }
 
 /* The side effects of a 32-bit register write, after the masks. */
@@ -398,8 +398,8 @@ static int vtd_iommu_notify_flag_changed(IOMMUMemoryRegion *iommu,
 
     if ((new_flags & IOMMU_NOTIFIER_MAP) &&
         !vas->iommu_state->caching_mode) {
-        error_setg(errp, "intel-iommu: device %02x:%02x.%x needs "
-                   "caching-mode=on to shadow its DMA mappings",
+        error_setg(errp, "intel-iommu: device %02x:%02x.%x requires "
+                   "caching mode",
                    pci_bus_num(vas->bus), PCI_SLOT(vas->devfn),
                    PCI_FUNC(vas->devfn));
         return -EINVAL;
@@ -612,7 +612,9 @@ static bool vtd_realize(DeviceState *dev, Error **errp)
                           "intel-iommu", VTD_MMIO_SIZE);
     memory_region_add_subregion(get_system_memory(), VTD_MMIO_BASE, &s->mmio);
     s->mmio_mapped = true;
+    /* The host bridge may go first at machine teardown: keep the bus. */
     s->root_bus = bus;
+    object_ref(OBJECT(bus));
     pci_setup_iommu(bus, &vtd_pci_iommu_ops, s);
     vtd_reset(dev);
     return true;
@@ -624,6 +626,7 @@ static void vtd_unrealize(DeviceState *dev)
 
     if (s->root_bus) {
         pci_setup_iommu(s->root_bus, NULL, NULL);
+        object_unref(OBJECT(s->root_bus));
         s->root_bus = NULL;
     }
     if (s->address_spaces) {
@@ -687,127 +690,3 @@ static const TypeInfo vtd_types[] = {
 };
 
 DEFINE_TYPES(vtd_types)
-
-/*
- * ---------------------------------------------------------------------------
- * TEMPORARY: weak stand-ins for intel_iommu_inval.c (engineer B) and
- * intel_iommu_ir.c (engineer C), so that the tree links before those
- * files land.  Their strong definitions replace these.  The lead removes
- * this section once both files are in.
- * ---------------------------------------------------------------------------
- */
-#define VTD_WEAK __attribute__((weak))
-
-VTD_WEAK void vtd_handle_ccmd_write(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_handle_iotlb_write(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_handle_gcmd_qie(IntelIOMMUState *s, bool en)
-{
-}
-
-VTD_WEAK void vtd_handle_iqt_write(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_handle_ics_write(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_handle_iectl_write(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_inval_reset(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_notify_context_change(IntelIOMMUState *s,
-                                        VTDAddressSpace *vas)
-{
-}
-
-VTD_WEAK void vtd_address_space_unmap_all(IntelIOMMUState *s)
-{
-}
-
-static int vtd_weak_replay_hook(const IOMMUTLBEntry *entry, void *opaque)
-{
-    IOMMUTLBEvent event = { .type = IOMMU_NOTIFIER_MAP, .entry = *entry };
-
-    memory_region_notify_iommu_one(opaque, &event);
-    return 0;
-}
-
-VTD_WEAK void vtd_iommu_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
-{
-    VTDAddressSpace *vas = vtd_as_of_iommu(iommu);
-
-    vtd_page_walk(vas->iommu_state, vas, n->start, n->end, false,
-                  vtd_weak_replay_hook, n);
-}
-
-VTD_WEAK void vtd_cm_as_destroy(VTDAddressSpace *vas)
-{
-}
-
-VTD_WEAK void vtd_inval_init(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_inval_fini(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_ir_handle_sirtp(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_ir_handle_ire(IntelIOMMUState *s, bool en)
-{
-}
-
-VTD_WEAK void vtd_iec_invalidate(IntelIOMMUState *s, bool global,
-                                 uint32_t index, uint32_t mask)
-{
-}
-
-VTD_WEAK MemTxResult vtd_ir_msi_write(IntelIOMMUState *s,
-                                      VTDAddressSpace *vas, hwaddr addr,
-                                      uint64_t val, unsigned size,
-                                      MemTxAttrs attrs)
-{
-    uint8_t buf[8];
-
-    for (unsigned i = 0; i < size && i < sizeof(buf); i++) {
-        buf[i] = val >> (8 * i);
-    }
-    return address_space_write(&address_space_memory, addr, attrs, buf,
-                               MIN(size, sizeof(buf)));
-}
-
-VTD_WEAK bool vtd_interrupt_remap_msi(IntelIOMMUState *s, uint64_t addr,
-                                      uint32_t data, uint16_t sid,
-                                      bool sid_known, uint64_t *out_addr,
-                                      uint32_t *out_data)
-{
-    *out_addr = addr;
-    *out_data = data;
-    return true;
-}
-
-VTD_WEAK void vtd_ir_init(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_ir_fini(IntelIOMMUState *s)
-{
-}
-
-VTD_WEAK void vtd_ir_reset(IntelIOMMUState *s)
-{
-}

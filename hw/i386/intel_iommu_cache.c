@@ -145,13 +145,20 @@ static void vtd_drop_one(VTDAddressSpace *vas, void *opaque)
     vtd_as_drop_context(vas);
 }
 
-void vtd_context_cache_invalidate_all(IntelIOMMUState *s)
+/* Every context (and so PASID) cache entry goes; generation 0 never
+ * marks a valid entry. */
+static void vtd_context_cache_drop_all(IntelIOMMUState *s)
 {
     vtd_foreach_address_space(s, vtd_drop_one, NULL);
     s->context_cache_gen++;
     if (s->context_cache_gen == 0) {
         s->context_cache_gen = 1;
     }
+}
+
+void vtd_context_cache_invalidate_all(IntelIOMMUState *s)
+{
+    vtd_context_cache_drop_all(s);
     vtd_switch_address_space_all(s);
 }
 
@@ -229,9 +236,7 @@ static gboolean vtd_pc_filter(gpointer key, gpointer value, gpointer opaque)
 
 static void vtd_pc_one(VTDAddressSpace *vas, void *opaque)
 {
-    if (g_hash_table_foreach_remove(vas->pasid_cache, vtd_pc_filter, opaque)) {
-        vtd_switch_address_space(vas);
-    }
+    g_hash_table_foreach_remove(vas->pasid_cache, vtd_pc_filter, opaque);
 }
 
 void vtd_pasid_cache_invalidate(IntelIOMMUState *s, VTDPASIDCacheGran gran,
@@ -239,20 +244,14 @@ void vtd_pasid_cache_invalidate(IntelIOMMUState *s, VTDPASIDCacheGran gran,
 {
     VTDPCFilter f = { .gran = gran, .did = did, .pasid = pasid };
 
-    memory_region_transaction_begin();
     vtd_foreach_address_space(s, vtd_pc_one, &f);
-    /* A device that had nothing cached may have a new RID_PASID entry. */
+    /* Any device, cached or not, may have a new RID_PASID entry. */
     vtd_switch_address_space_all(s);
-    memory_region_transaction_commit();
 }
 
 void vtd_reset_caches(IntelIOMMUState *s)
 {
-    vtd_foreach_address_space(s, vtd_drop_one, NULL);
-    s->context_cache_gen++;
-    if (s->context_cache_gen == 0) {
-        s->context_cache_gen = 1;
-    }
+    vtd_context_cache_drop_all(s);
     vtd_iotlb_invalidate_all(s);
 }
 

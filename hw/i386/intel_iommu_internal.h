@@ -842,7 +842,7 @@ struct IntelIOMMUState {
 
     /* Address spaces in creation order (VTDAddressSpace *, owned). */
     GPtrArray *address_spaces;
-    PCIBus *root_bus;           /* where the hook is installed */
+    PCIBus *root_bus;           /* where the hook is installed; ref held */
 };
 
 DECLARE_INSTANCE_CHECKER(IntelIOMMUState, INTEL_IOMMU_DEVICE,

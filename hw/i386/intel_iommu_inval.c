@@ -4,8 +4,8 @@
  *
  * Register-based invalidation (CCMD, IOTLB/IVA, facts E.7) and the
  * invalidation queue (facts E.1-E.6) both end in the cache entry points of
- * intel_iommu_translate.c: a cached translation stays in use until the
- * guest invalidates it at a granularity that covers it.
+ * intel_iommu_cache.c: a cached translation stays in use until the guest
+ * invalidates it at a granularity that covers it.
  *
  * The queue engine is synchronous: a doorbell (IQT write, or QIE set with
  * a non-zero tail) processes descriptors from IQH to IQT before the write
@@ -1122,9 +1122,10 @@ static bool vtd_qi_step(IntelIOMMUState *s)
         vtd_set_fault_status(s, VTD_FSTS_ITE);
         return false;
     }
-    /* The descriptor's own DMA may have disabled or re-based the queue. */
+    /* The descriptor's own DMA may have disabled or re-based the queue:
+     * then IQH already is where the new queue starts. */
     if (gen != st->queue_gen || !s->qi_enabled) {
-        return false;
+        return s->qi_enabled;
     }
     vtd_qi_set_head(s, (s->iq_head + 1) % s->iq_size);
     return true;

@@ -42,10 +42,6 @@
 #define VTD_MSI_OUT_LEVEL       (1u << 14)      /* asserted */
 #define VTD_MSI_OUT_TM          (1u << 15)
 
-/* Index-selective invalidations up to this many entries remove them one
- * by one; larger ones scan the cache. */
-#define VTD_IEC_DIRECT_MAX      256
-
 /* One IRTE as read from guest memory (qword 0, qword 1). */
 typedef struct VTDIRTE {
     uint64_t lo;
@@ -73,45 +69,27 @@ typedef struct VTDIRResult {
 
 static void vtd_iec_flush(IntelIOMMUState *s)
 {
-    if (s->ir) {
-        g_hash_table_remove_all(s->ir->iec);
-    }
-}
-
-static gboolean vtd_iec_in_block(gpointer key, gpointer value,
-                                 gpointer opaque)
-{
-    const uint32_t *block = opaque;     /* { first index, mask bits } */
-
-    return (GPOINTER_TO_UINT(key) >> block[1]) == (block[0] >> block[1]);
+    g_hash_table_remove_all(s->ir->iec);
 }
 
 /*
  * Index-selective (E.3): IM gives the low index bits ignored in the
  * compare, so 2^IM entries from IIDX aligned down.  The range check on IM
- * (<= ECAP.MHMV, else IQE) is the descriptor decoder's; any value is safe
- * here.
+ * (<= ECAP.MHMV = 15, else IQE) is the descriptor decoder's; any value is
+ * safe here, and the loop is bounded by 2^15 removals.
  */
 void vtd_iec_invalidate(IntelIOMMUState *s, bool global, uint32_t index,
                         uint32_t mask)
 {
-    uint32_t block[2];
+    uint32_t first;
 
-    if (!s->ir) {
-        return;
-    }
     if (global || mask >= 16) {
         vtd_iec_flush(s);
         return;
     }
-    block[0] = index & ~((1u << mask) - 1);
-    block[1] = mask;
-    if ((1u << mask) <= VTD_IEC_DIRECT_MAX) {
-        for (uint32_t i = 0; i < 1u << mask; i++) {
-            g_hash_table_remove(s->ir->iec, GUINT_TO_POINTER(block[0] + i));
-        }
-    } else {
-        g_hash_table_foreach_remove(s->ir->iec, vtd_iec_in_block, block);
+    first = index & 0xffff & ~((1u << mask) - 1);
+    for (uint32_t i = 0; i < 1u << mask; i++) {
+        g_hash_table_remove(s->ir->iec, GUINT_TO_POINTER(first + i));
     }
 }
 

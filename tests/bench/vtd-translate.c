@@ -127,9 +127,13 @@ static AddressSpace *machine_with_edu(int aw_bits)
     ms->done = true;
     machine_reset(ms);
     edu = object_resolve_path("/machine/peripheral/edu", NULL);
-    /* Bus mastering on, so DMA flows. */
-    pci_set_word(PCI_DEVICE(edu)->config + PCI_COMMAND,
-                 pci_get_word(PCI_DEVICE(edu)->config + PCI_COMMAND) | 4);
+    /* Bus mastering on, as a guest would: through CF8/CFC. */
+    address_space_stl_le(&address_space_io, 0xcf8,
+                         0x80000000u | (3 << 11) | PCI_COMMAND,
+                         MEMTXATTRS_UNSPECIFIED, NULL);
+    address_space_stw_le(&address_space_io, 0xcfc,
+                         PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+                         MEMTXATTRS_UNSPECIFIED, NULL);
     return pci_get_address_space(PCI_DEVICE(edu));
 }
 
