@@ -172,7 +172,8 @@ static const Knob host_knobs[] = {
 
 static const Knob device_knobs[] = {
     DK("host", "bdf", KNOB_STR, bdf, "a PCI address DDDD:BB:DD.F",
-       "PCI address of the simulated host device, e.g. 0000:02:00.0",
+       "PCI address of the simulated host device, e.g. 0000:02:00.0 "
+       "(required)",
        check_bdf),
     DK("iommu-group", "group", KNOB_INT, group,
        "an IOMMU group number, or -1 for a group of its own",
@@ -448,8 +449,8 @@ static void knobs_add(ObjectClass *klass, const Knob *knobs, size_t n,
         if (k->kind == KNOB_IOMMU) {
             prop->enum_values = iommu_names;
         }
-        /* a generated temporary directory is not a default worth showing */
-        if (strcmp(k->prop, "root")) {
+        /* an empty string is "required" (host) or "generated" (root) */
+        if (k->kind != KNOB_STR || *((const char *)defaults + k->offset)) {
             prop->defval = knob_get_json(k, defaults);
         }
     }

@@ -10,8 +10,11 @@
  * Objects are reference counted.  object_new() returns an object with one
  * reference owned by the caller.  object_property_add_child() takes another
  * reference for the parent; object_unparent() drops it.  When the count
- * reaches zero, instance_finalize runs from the most derived type up, the
- * instance properties are released and the memory is freed.
+ * reaches zero, the properties are released first (children unparented,
+ * links dropped, class-property instance data freed), then
+ * instance_finalize runs from the most derived type up, then the memory is
+ * freed — as in QEMU.  A finalizer that needs a linked object must hold
+ * its own reference to it.
  *
  * Properties are named, typed accessors.  Values cross the property
  * interface as JSON (JsonNode, see qapi/qjson.h) so that the command line,

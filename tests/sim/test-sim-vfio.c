@@ -218,7 +218,9 @@ static int set_irqs(SimHost *h, int fd, unsigned index, uint32_t flags,
                    .index = index, .start = start, .count = count } };
 
     g_assert_cmpuint(dsize, <=, sizeof(a.data));
-    memcpy(a.data, data, dsize);
+    if (dsize) {
+        memcpy(a.data, data, dsize);
+    }
     return IOC(h, fd, VFIO_DEVICE_SET_IRQS, &a);
 }
 
@@ -1447,7 +1449,7 @@ static void test_tree(void)
     g_assert_true(S_ISDIR(st.st_mode));
     n = sim_readlink(h, SYSDEV "/driver", link, sizeof(link) - 1);
     link[MAX(n, 0)] = '\0';
-    g_assert_cmpstr(g_path_get_basename(link), ==, "vfio-pci");
+    g_assert_cmpstr(link, ==, "../../../bus/pci/drivers/vfio-pci");
 
     t1 = read_text(h, SYSDEV "/vendor");
     t2 = read_text(h, SYSDEV "/device");
@@ -1573,7 +1575,7 @@ static void test_fd_passing(void)
     struct vfio_device_info di = { .argsz = sizeof(di) };
     g_autofree char *path = NULL;
     char real[600];
-    int sv[2], g, got, c, ifd, raw;
+    int sv[2], g, got, got2, c, ifd, raw;
     dev_t rdev;
 
     /* a manager opens the group and passes it; the VMM gets a new fd */
@@ -1588,10 +1590,12 @@ static void test_fd_passing(void)
     g_assert_cmpuint(st.flags, ==, VFIO_GROUP_FLAGS_VIABLE);
     /* the same open file: still one opener */
     g_assert_cmpint(group_open(h, GROUP), ==, -EBUSY);
+    /* (an fd in flight is in no fd table: receive before closing) */
     c = sim_open(h, "/dev/vfio/vfio", O_RDWR, 0);
     send_fd(sv[0], c);
+    got2 = recv_fd(sv[1]);
     g_assert_cmpint(sim_close(h, c), ==, 0);
-    c = recv_fd(sv[1]);
+    c = got2;
     g_assert_cmpint(IOC(h, got, VFIO_GROUP_SET_CONTAINER, &c), ==, 0);
     g_assert_cmpint(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), ==, 0);
     g_assert_cmpint(sim_close(h, got), ==, 0);
@@ -1608,8 +1612,9 @@ static void test_fd_passing(void)
     g_assert_cmpint(sim_fd_lookup(h, raw), ==, 1);
     ifd = sim_open(h, "/dev/iommu", O_RDWR, 0);
     send_fd(sv[0], ifd);
+    got2 = recv_fd(sv[1]);
     g_assert_cmpint(sim_close(h, ifd), ==, 0);
-    ifd = recv_fd(sv[1]);
+    ifd = got2;
     g_assert_cmpint(cdev_bind(h, raw, ifd, NULL), ==, 0);
     g_assert_cmpint(IOC(h, raw, VFIO_DEVICE_GET_INFO, &di), ==, 0);
     g_assert_cmpuint(di.num_regions, ==, VFIO_PCI_NUM_REGIONS);
