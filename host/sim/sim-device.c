@@ -119,7 +119,7 @@ static void msix_geometry(SimVfioDev *vd)
     vd->pba = pba & ~7u;
 }
 
-/* ---- interrupts: the host's side ----------------------------------------- */
+/* ---- interrupts: the host's side ---------------------------------------- */
 
 /* Our own reference to the eventfd @fd: -EBADF, -EINVAL if not an eventfd. */
 static int eventfd_dup(int fd)
@@ -356,7 +356,7 @@ static unsigned irq_count(SimVfioDev *vd, unsigned index)
     }
 }
 
-/* ---- device open/close (vfio-pci enable/disable) ------------------------- */
+/* ---- device open/close (vfio-pci enable/disable) ------------------------ */
 
 /* What vfio-pci virtualises starts from the device's values at open. */
 static void vconfig_init(SimVfioDev *vd)
@@ -401,7 +401,7 @@ static void device_close(SimVfioDev *vd)
     }
 }
 
-/* ---- config space as the user sees it ------------------------------------- */
+/* ---- config space as the user sees it ----------------------------------- */
 
 /* Byte @o of the user's view, @phys being the device's byte. */
 static uint8_t vconfig_byte(SimVfioDev *vd, unsigned o, uint8_t phys)
@@ -449,7 +449,7 @@ static void vconfig_write_byte(SimVfioDev *vd, unsigned o, uint8_t b)
     }
 }
 
-/* ---- region access ---------------------------------------------------------- */
+/* ---- region access ------------------------------------------------------ */
 
 /* Inside the MSI-X table, which the host owns (reads 0xff, writes dropped). */
 static bool in_msix_table(SimVfioDev *vd, unsigned index, uint64_t off)
@@ -591,7 +591,7 @@ static int devfile_mmap(SimFile *f, size_t len, int prot, int flags,
     return sim_model_mmap(df->dev, index, off & REGION_MASK, len, prot, out);
 }
 
-/* ---- device ioctls ------------------------------------------------------------ */
+/* ---- device ioctls ------------------------------------------------------ */
 
 static int ioctl_get_info(SimVfioDevFile *df, uint64_t uptr)
 {
@@ -723,8 +723,7 @@ static int ioctl_set_irqs(SimVfioDevFile *df, uint64_t uptr)
     int r = sim_copy_from_user(df->dev->host, &hdr, uptr, minsz);
 
     if (!r) {
-        r = irq_set_validate(&hdr, irq_count(vd, MIN(hdr.index, 255u)),
-                             &dsize);
+        r = irq_set_validate(&hdr, irq_count(vd, hdr.index), &dsize);
     }
     if (!r && dsize > sizeof(data)) {
         r = -EINVAL;        /* more vectors than the host serves */
@@ -769,7 +768,7 @@ static int ioctl_feature(SimVfioDevFile *df, uint64_t uptr)
     return -ENOTTY;         /* no migration, tokens, low power or dma-buf */
 }
 
-/* ---- cdev: iommufd binding ------------------------------------------------------ */
+/* ---- cdev: iommufd binding ---------------------------------------------- */
 
 static bool group_has_open_file(SimGroup *group)
 {
@@ -946,7 +945,7 @@ static int devfile_ioctl(SimFile *f, unsigned long request, void *arg)
     }
 }
 
-/* ---- device files ------------------------------------------------------------------ */
+/* ---- device files ------------------------------------------------------- */
 
 static SimVfioDevFile *devfile_new(SimDevice *dev, SimVfioGroup *vg)
 {
@@ -1021,7 +1020,7 @@ int sim_vfio_device_open_from_group(SimDevice *dev, SimVfioGroup *vg)
     return fd;
 }
 
-/* ---- lifecycle ---------------------------------------------------------------------- */
+/* ---- lifecycle ---------------------------------------------------------- */
 
 int sim_vfio_device_init(SimDevice *dev)
 {
@@ -1069,7 +1068,7 @@ bool sim_vfio_device_busy(SimDevice *dev)
     return (vd && vd->files) || group_has_open_file(dev->group);
 }
 
-/* ---- public API ------------------------------------------------------------------------- */
+/* ---- public API --------------------------------------------------------- */
 
 static bool driver_name_ok(const char *name)
 {

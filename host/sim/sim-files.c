@@ -53,7 +53,7 @@ static int tree_printf(SimHost *host, const char *rel, const char *fmt, ...)
     return sim_tree_write(host, rel, text);
 }
 
-/* ---- the static part ----------------------------------------------------- */
+/* ---- the static part ---------------------------------------------------- */
 
 static int populate_iommu(SimHost *host)
 {
@@ -83,15 +83,13 @@ static int populate_iommu(SimHost *host)
 
 int sim_files_populate(SimHost *host)
 {
-    SimVfioHost *vh = host->vfio;
     static const char *const dirs[] = {
         "sys/bus/pci/devices", "sys/bus/pci/drivers/vfio-pci",
         "sys/kernel/iommu_groups",
     };
     int r = sim_node_add(host, "dev/vfio/vfio", &sim_vfio_container_fops,
                          NULL, makedev(SIM_VFIO_MISC_MAJOR,
-                                       SIM_VFIO_CONTAINER_MINOR),
-                         &vh->container_node);
+                                       SIM_VFIO_CONTAINER_MINOR), NULL);
 
     for (unsigned i = 0; !r && i < G_N_ELEMENTS(dirs); i++) {
         r = sim_tree_mkdir(host, dirs[i]);
@@ -103,19 +101,18 @@ int sim_files_populate(SimHost *host)
         r = sim_tree_mkdir(host, "sys/class/vfio-dev");
     }
     if (!r) {
-        r = tree_printf(host,
-                        "sys/module/vfio_iommu_type1/parameters/dma_entry_limit",
-                        "%u\n", host->desc.dma_entry_limit);
+        r = tree_printf(host, "sys/module/vfio_iommu_type1/parameters/"
+                        "dma_entry_limit", "%u\n",
+                        host->desc.dma_entry_limit);
     }
     if (!r) {
-        r = sim_tree_write(host,
-                           "sys/module/vfio/parameters/enable_unsafe_noiommu_mode",
-                           "N\n");
+        r = sim_tree_write(host, "sys/module/vfio/parameters/"
+                           "enable_unsafe_noiommu_mode", "N\n");
     }
     return r ? r : populate_iommu(host);
 }
 
-/* ---- cdev numbers ----------------------------------------------------------- */
+/* ---- cdev numbers ------------------------------------------------------- */
 
 static int cdev_index_alloc(SimHost *host)
 {
@@ -130,7 +127,7 @@ static int cdev_index_alloc(SimHost *host)
     return -ENOSPC;
 }
 
-/* ---- the vfio-pci part of a device ---------------------------------------------- */
+/* ---- the vfio-pci part of a device -------------------------------------- */
 
 static bool group_has_other_vfio_device(SimGroup *group, SimDevice *self)
 {
@@ -251,7 +248,7 @@ static int vfio_add(SimHost *host, SimDevice *dev)
     return r;
 }
 
-/* ---- driver binding --------------------------------------------------------------- */
+/* ---- driver binding ----------------------------------------------------- */
 
 static void driver_remove(SimHost *host, SimDevice *dev, const char *drv)
 {
@@ -306,7 +303,7 @@ int sim_files_driver_changed(SimHost *host, SimDevice *dev,
     return driver_add(host, dev);
 }
 
-/* ---- devices ------------------------------------------------------------------------ */
+/* ---- devices ------------------------------------------------------------ */
 
 static int group_files(SimHost *host, SimDevice *dev)
 {
@@ -325,10 +322,11 @@ static int group_files(SimHost *host, SimDevice *dev)
     for (unsigned i = 0; i < host->desc.n_reserved; i++) {
         const SimIovaRange *rr = &host->desc.reserved[i];
 
+        bool msi = rr->start <= 0xfee00000 && rr->last >= 0xfee00000;
+
         g_string_append_printf(text, "0x%016" G_GINT64_MODIFIER "x 0x%016"
                                G_GINT64_MODIFIER "x %s\n", rr->start, rr->last,
-                               rr->start <= 0xfee00000 && rr->last >= 0xfee00000
-                               ? "msi" : "reserved");
+                               msi ? "msi" : "reserved");
     }
     r = sim_tree_symlink(host, target, link);
     if (!r) {
@@ -388,8 +386,8 @@ static int device_links(SimHost *host, SimDevice *dev)
                                                   dev->group->id);
     g_autofree char *bus = g_strdup_printf("sys/bus/pci/devices/%s",
                                            dev->desc.bdf);
-    g_autofree char *bus_target = g_strdup_printf("../../../devices/pci%.7s/%s",
-                                                  dev->desc.bdf,
+    g_autofree char *bus_target = g_strdup_printf("../../../devices/"
+                                                  "pci%.7s/%s", dev->desc.bdf,
                                                   dev->desc.bdf);
     g_autofree char *iommu = g_strdup_printf("%s/iommu", dir);
     int r = sim_tree_symlink(host, grp_target, grp);

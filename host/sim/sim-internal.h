@@ -545,7 +545,6 @@ typedef struct SimContainer SimContainer;   /* sim-vfio.c only */
 
 /* host->vfio, from sim_vfio_host_init to sim_vfio_host_fini. */
 typedef struct SimVfioHost {
-    SimNode *container_node;            /* dev/vfio/vfio */
     bool cdev_used[SIM_MAX_DEVICES];    /* X of vfioX in use */
 } SimVfioHost;
 

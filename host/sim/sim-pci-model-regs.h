@@ -36,7 +36,7 @@
 #define SIM_DMA_MSIX_CTRL_MASKALL   (1u << 14)
 #define SIM_DMA_MSIX_VECTORS        8
 
-/* ---- BARs ---------------------------------------------------------------- */
+/* ---- BARs ------------------------------------------------------------- */
 
 /*
  * BAR0: the register file, 4 KiB, 32-bit memory.  Not mmappable through
@@ -61,7 +61,7 @@
 #define SIM_DMA_MSIX_ENTRY_SIZE     16
 #define SIM_DMA_MSIX_ENTRY_MASKED   (1u << 0)   /* vector control */
 
-/* ---- BAR0 registers ------------------------------------------------------ */
+/* ---- BAR0 registers --------------------------------------------------- */
 
 #define SIM_DMA_REG_ID          0x00    /* RO: SIM_DMA_ID_VALUE */
 #define SIM_DMA_ID_VALUE        0x414d4453u     /* "SDMA" little-endian */
@@ -73,20 +73,21 @@
 #define   SIM_DMA_CAPS_PASID_BITS_MASK  (0x1fu << 8)
 #define SIM_DMA_REG_BUF_SIZE    0x0c    /* RO: internal buffer bytes */
 #define SIM_DMA_BUF_SIZE        4096
-#define SIM_DMA_REG_SRC         0x10    /* RW 64: source IOVA or buffer offset */
-#define SIM_DMA_REG_DST         0x18    /* RW 64: destination */
+#define SIM_DMA_REG_SRC         0x10    /* RW 64: source IOVA or offset */
+#define SIM_DMA_REG_DST         0x18    /* RW 64: destination, same */
 #define SIM_DMA_REG_LEN         0x20    /* RW: bytes, 1..SIM_DMA_MAX_LEN */
 #define SIM_DMA_MAX_LEN         (1u << 20)
 #define SIM_DMA_REG_PASID       0x24    /* RW */
 #define   SIM_DMA_PASID_VALUE_MASK  0x000fffffu
-#define   SIM_DMA_PASID_EN          (1u << 31)  /* tag requests with the PASID */
+#define   SIM_DMA_PASID_EN          (1u << 31)  /* tag requests with it */
 #define SIM_DMA_REG_IRQ         0x28    /* RW, reset SIM_DMA_IRQ_RESET */
-#define   SIM_DMA_IRQ_DONE_VEC_MASK 0x000000ffu /* MSI-X vector on completion */
+#define   SIM_DMA_IRQ_DONE_VEC_MASK 0x000000ffu /* MSI-X vector when done */
 #define   SIM_DMA_IRQ_ERR_VEC_SHIFT 8
 #define   SIM_DMA_IRQ_ERR_VEC_MASK  0x0000ff00u /* MSI-X vector on error */
 #define   SIM_DMA_IRQ_DONE_EN       (1u << 16)
 #define   SIM_DMA_IRQ_ERR_EN        (1u << 17)
-#define   SIM_DMA_IRQ_RESET         (SIM_DMA_IRQ_DONE_EN | SIM_DMA_IRQ_ERR_EN | \
+#define   SIM_DMA_IRQ_RESET         (SIM_DMA_IRQ_DONE_EN | \
+                                     SIM_DMA_IRQ_ERR_EN | \
                                      (1u << SIM_DMA_IRQ_ERR_VEC_SHIFT))
 #define SIM_DMA_REG_CMD         0x30    /* WO (reads 0): start an operation */
 #define   SIM_DMA_CMD_OP_MASK       0x3u
@@ -96,10 +97,10 @@
 #define   SIM_DMA_CMD_START         (1u << 31)
 #define SIM_DMA_REG_STATUS      0x34    /* RO except W1C of DONE/ERROR */
 #define   SIM_DMA_STATUS_DONE       (1u << 0)
-#define   SIM_DMA_STATUS_ERROR      (1u << 1)   /* clearing it clears the codes */
+#define   SIM_DMA_STATUS_ERROR      (1u << 1)   /* W1C clears the codes too */
 #define   SIM_DMA_STATUS_ERR_SHIFT  8           /* bits 15:8: SIM_DMA_ERR_* */
 #define   SIM_DMA_STATUS_ERR_MASK   0x0000ff00u
-#define   SIM_DMA_STATUS_FAULT_SHIFT 16         /* bits 23:16: SimFaultReason */
+#define   SIM_DMA_STATUS_FAULT_SHIFT 16 /* bits 23:16: SimFaultReason */
 #define   SIM_DMA_STATUS_FAULT_MASK 0x00ff0000u
 #define SIM_DMA_REG_FAULT_IOVA  0x38    /* RO 64: first IOVA that failed */
 #define SIM_DMA_REG_XFER        0x40    /* RO 64: bytes moved by the last op */
@@ -111,7 +112,7 @@
 #define SIM_DMA_ERR_NONE        0
 #define SIM_DMA_ERR_BAD_OP      1   /* CMD op 3 */
 #define SIM_DMA_ERR_BAD_LEN     2   /* LEN 0 or > SIM_DMA_MAX_LEN */
-#define SIM_DMA_ERR_RANGE       3   /* buffer offset+len > buffer, IOVA wraps */
+#define SIM_DMA_ERR_RANGE       3   /* past the buffer's end; IOVA wraps */
 #define SIM_DMA_ERR_BAD_PASID   4   /* PASID_EN: 0, >= 1 << width, no PASID */
 #define SIM_DMA_ERR_NO_BME      5   /* bus master disabled: nothing issued */
 #define SIM_DMA_ERR_FAULT       6   /* the IOMMU refused a request */

@@ -469,7 +469,7 @@ static void regs_write(SimDmaModel *m, uint64_t off, unsigned size,
     reg_write32(m, off & ~3ull, (uint32_t)val << shift, mask << shift);
 }
 
-/* ---- raw access ----------------------------------------------------------- */
+/* ---- raw access --------------------------------------------------------- */
 
 int sim_model_region(SimDevice *dev, unsigned index, uint64_t *size,
                      uint32_t *flags)
@@ -638,7 +638,7 @@ void sim_model_fini(SimDevice *dev)
     dev->model = NULL;
 }
 
-/* ---- public API: driving the device from tests ---------------------------- */
+/* ---- public API: driving the device from tests -------------------------- */
 
 int sim_device_reg_read(SimDevice *dev, unsigned region, uint64_t offset,
                         unsigned size, uint64_t *val)

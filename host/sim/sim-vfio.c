@@ -26,7 +26,7 @@ struct SimContainer {
     SimHost *host;
     unsigned refs;
     GList *groups;          /* SimVfioGroup *, attached */
-    int iommu_type;         /* 0: none; VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU */
+    int iommu_type;         /* 0: none; VFIO_TYPE1_IOMMU or TYPE1v2 */
     SimItree areas;         /* SimArea, disjoint: the type1 mappings */
     uint32_t n_areas;       /* bounded by desc.dma_entry_limit (ENOSPC) */
 };
@@ -97,7 +97,7 @@ static void container_detach_group(SimVfioGroup *vg)
     c->groups = g_list_remove(c->groups, vg);
     vg->container = NULL;
     if (!c->groups) {
-        container_drop_mappings(c);     /* the IOMMU goes with its last group */
+        container_drop_mappings(c);     /* the IOMMU leaves with it */
         c->iommu_type = 0;
     }
     container_put(c);
@@ -532,8 +532,8 @@ static int group_get_device_fd(SimVfioGroup *vg, uint64_t uptr)
 
     /* strndup_user(arg, PAGE_SIZE): page by page, up to the NUL */
     while (len < sizeof(name)) {
-        size_t chunk = MIN(sizeof(name) - len,
-                           SIM_PAGE_SIZE - ((uptr + len) & (SIM_PAGE_SIZE - 1)));
+        uint64_t in_page = (uptr + len) & (SIM_PAGE_SIZE - 1);
+        size_t chunk = MIN(sizeof(name) - len, SIM_PAGE_SIZE - in_page);
         int r = sim_copy_from_user(host, name + len, uptr + len, chunk);
 
         if (r) {
@@ -600,7 +600,7 @@ const SimFileOps sim_vfio_group_fops = {
     .ioctl = group_ioctl,
 };
 
-/* ---- host ----------------------------------------------------------------- */
+/* ---- host --------------------------------------------------------------- */
 
 int sim_vfio_host_init(SimHost *host)
 {

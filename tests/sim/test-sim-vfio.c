@@ -27,6 +27,7 @@
 #define GROUP       7
 #define HOST_TEXT   ";device:bdf=" BDF ",group=7"
 #define IOVA        0x100000ull
+#define CFG         VFIO_PCI_CONFIG_REGION_INDEX
 
 static int count_fds(void)
 {
@@ -66,6 +67,10 @@ static uint64_t uva(const Mem *m, size_t off)
     return (uintptr_t)m->p + off;
 }
 
+#define OK(expr)        g_assert_cmpint((expr), ==, 0)
+#define ERR(expr, e)    g_assert_cmpint((expr), ==, -(e))
+#define EQ(a, b)        g_assert_cmpint((int64_t)(a), ==, (int64_t)(b))
+
 /* ioctl returning -errno, as sim_ioctl does */
 #define IOC(h, fd, req, arg) sim_ioctl((h), (fd), (req), (void *)(arg))
 #define IOCV(h, fd, req, val) sim_ioctl((h), (fd), (req), \
@@ -75,7 +80,7 @@ static SimHost *host_new(const char *text)
 {
     SimHost *h = NULL;
 
-    g_assert_cmpint(sim_host_new_from_string(text, &h), ==, 0);
+    OK(sim_host_new_from_string(text, &h));
     return h;
 }
 
@@ -86,12 +91,12 @@ static int group_open(SimHost *h, int group)
     return sim_open(h, path, O_RDWR | O_CLOEXEC, 0);
 }
 
-/* ---- a VMM's legacy flow ---------------------------------------------------- */
+/* ---- a VMM's legacy flow ------------------------------------------------ */
 
 typedef struct Legacy {
     SimHost *h;
     SimDevice *dev;
-    int container, group, device;
+    int c, g, fd;           /* container, group, device */
 } Legacy;
 
 static void legacy_up(Legacy *l, const char *text, int iommu_type)
@@ -101,25 +106,24 @@ static void legacy_up(Legacy *l, const char *text, int iommu_type)
     l->h = host_new(text);
     l->dev = sim_host_find_device(l->h, BDF);
     g_assert_nonnull(l->dev);
-    l->container = sim_open(l->h, "/dev/vfio/vfio", O_RDWR, 0);
-    g_assert_cmpint(l->container, >=, 0);
-    l->group = group_open(l->h, GROUP);
-    g_assert_cmpint(l->group, >=, 0);
-    c = l->container;
-    g_assert_cmpint(IOC(l->h, l->group, VFIO_GROUP_SET_CONTAINER, &c), ==, 0);
-    g_assert_cmpint(IOCV(l->h, l->container, VFIO_SET_IOMMU, iommu_type), ==,
-                    0);
-    l->device = IOC(l->h, l->group, VFIO_GROUP_GET_DEVICE_FD, BDF);
-    g_assert_cmpint(l->device, >=, 0);
+    l->c = sim_open(l->h, "/dev/vfio/vfio", O_RDWR, 0);
+    g_assert_cmpint(l->c, >=, 0);
+    l->g = group_open(l->h, GROUP);
+    g_assert_cmpint(l->g, >=, 0);
+    c = l->c;
+    OK(IOC(l->h, l->g, VFIO_GROUP_SET_CONTAINER, &c));
+    OK(IOCV(l->h, l->c, VFIO_SET_IOMMU, iommu_type));
+    l->fd = IOC(l->h, l->g, VFIO_GROUP_GET_DEVICE_FD, BDF);
+    g_assert_cmpint(l->fd, >=, 0);
 }
 
 static void legacy_down(Legacy *l)
 {
-    if (l->device >= 0) {
-        g_assert_cmpint(sim_close(l->h, l->device), ==, 0);
+    if (l->fd >= 0) {
+        OK(sim_close(l->h, l->fd));
     }
-    g_assert_cmpint(sim_close(l->h, l->group), ==, 0);
-    g_assert_cmpint(sim_close(l->h, l->container), ==, 0);
+    OK(sim_close(l->h, l->g));
+    OK(sim_close(l->h, l->c));
     sim_host_free(l->h);
 }
 
@@ -148,13 +152,13 @@ static int64_t dma_unmap(SimHost *h, int c, uint64_t iova, uint64_t size,
     return r ? r : (int64_t)u.size;
 }
 
-/* ---- device access through its fd ------------------------------------------- */
+/* ---- device access through its fd --------------------------------------- */
 
 static struct vfio_region_info region(SimHost *h, int fd, unsigned index)
 {
     struct vfio_region_info ri = { .argsz = sizeof(ri), .index = index };
 
-    g_assert_cmpint(IOC(h, fd, VFIO_DEVICE_GET_REGION_INFO, &ri), ==, 0);
+    OK(IOC(h, fd, VFIO_DEVICE_GET_REGION_INFO, &ri));
     return ri;
 }
 
@@ -163,24 +167,22 @@ static uint64_t rd(SimHost *h, int fd, unsigned index, uint64_t off,
 {
     uint64_t v = 0;
 
-    g_assert_cmpint(sim_pread(h, fd, &v, size,
-                              region(h, fd, index).offset + off), ==, size);
+    EQ(sim_pread(h, fd, &v, size, region(h, fd, index).offset + off), size);
     return v;
 }
 
 static void wr(SimHost *h, int fd, unsigned index, uint64_t off,
                unsigned size, uint64_t v)
 {
-    g_assert_cmpint(sim_pwrite(h, fd, &v, size,
-                               region(h, fd, index).offset + off), ==, size);
+    EQ(sim_pwrite(h, fd, &v, size, region(h, fd, index).offset + off), size);
 }
 
 static void bus_master(SimHost *h, int fd, bool on)
 {
-    uint64_t cmd = rd(h, fd, VFIO_PCI_CONFIG_REGION_INDEX, 4, 2);
+    uint64_t cmd = rd(h, fd, CFG, 4, 2);
 
     cmd = on ? cmd | SIM_DMA_CMD_BME : cmd & ~SIM_DMA_CMD_BME;
-    wr(h, fd, VFIO_PCI_CONFIG_REGION_INDEX, 4, 2, cmd);
+    wr(h, fd, CFG, 4, 2, cmd);
 }
 
 /* Program the engine through BAR0 as a driver does; returns STATUS. */
@@ -248,7 +250,7 @@ static void drain_faults(SimHost *h)
     }
 }
 
-/* ---- legacy container / group ------------------------------------------------ */
+/* ---- legacy container / group ------------------------------------------- */
 
 static void test_legacy_container_group(void)
 {
@@ -259,104 +261,88 @@ static void test_legacy_container_group(void)
 
     c = sim_open(h, "/dev/vfio/vfio", O_RDWR, 0);
     g_assert_cmpint(c, >=, 0);
-    g_assert_cmpint(IOCV(h, c, VFIO_GET_API_VERSION, 0), ==, VFIO_API_VERSION);
-    g_assert_cmpint(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU), ==, 1);
-    g_assert_cmpint(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU), ==,
-                    1);
-    g_assert_cmpint(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL), ==, 1);
-    g_assert_cmpint(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU),
-                    ==, 0);
-    g_assert_cmpint(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU), ==,
-                    0);
-    g_assert_cmpint(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR), ==,
-                    0);
-    g_assert_cmpint(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU), ==,
-                    0);
+    EQ(IOCV(h, c, VFIO_GET_API_VERSION, 0), VFIO_API_VERSION);
+    EQ(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU), 1);
+    EQ(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU), 1);
+    EQ(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL), 1);
+    OK(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU));
+    OK(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU));
+    OK(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+    OK(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
     /* no group yet: SET_IOMMU and everything type1 are EINVAL */
-    g_assert_cmpint(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), ==,
-                    -EINVAL);
-    g_assert_cmpint(dma_map(h, c, 0x1000, 0, P, RW), ==, -EINVAL);
+    ERR(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), EINVAL);
+    ERR(dma_map(h, c, 0x1000, 0, P, RW), EINVAL);
 
     g = group_open(h, GROUP);
     g_assert_cmpint(g, >=, 0);
-    g_assert_cmpint(group_open(h, GROUP), ==, -EBUSY);     /* one opener */
-    g_assert_cmpint(group_open(h, 99), ==, -ENOENT);
+    ERR(group_open(h, GROUP), EBUSY);     /* one opener */
+    ERR(group_open(h, 99), ENOENT);
     st.argsz = 4;
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_STATUS, &st), ==, -EINVAL);
+    ERR(IOC(h, g, VFIO_GROUP_GET_STATUS, &st), EINVAL);
     st.argsz = sizeof(st);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_STATUS, &st), ==, 0);
-    g_assert_cmpuint(st.flags, ==, VFIO_GROUP_FLAGS_VIABLE);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_STATUS, NULL), ==, -EFAULT);
-    g_assert_cmpint(IOCV(h, g, VFIO_GROUP_UNSET_CONTAINER, 0), ==, -EINVAL);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, BDF), ==, -EINVAL);
+    OK(IOC(h, g, VFIO_GROUP_GET_STATUS, &st));
+    EQ(st.flags, VFIO_GROUP_FLAGS_VIABLE);
+    ERR(IOC(h, g, VFIO_GROUP_GET_STATUS, NULL), EFAULT);
+    ERR(IOCV(h, g, VFIO_GROUP_UNSET_CONTAINER, 0), EINVAL);
+    ERR(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, BDF), EINVAL);
 
     bad = -1;
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &bad), ==, -EBADF);
+    ERR(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &bad), EBADF);
     bad = 999;
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &bad), ==, -EBADF);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &g), ==, -EBADFD);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, NULL), ==, -EFAULT);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c), ==, 0);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c), ==, -EINVAL);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_STATUS, &st), ==, 0);
-    g_assert_cmpuint(st.flags, ==, VFIO_GROUP_FLAGS_VIABLE |
-                                   VFIO_GROUP_FLAGS_CONTAINER_SET);
+    ERR(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &bad), EBADF);
+    ERR(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &g), EBADFD);
+    ERR(IOC(h, g, VFIO_GROUP_SET_CONTAINER, NULL), EFAULT);
+    OK(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c));
+    ERR(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c), EINVAL);
+    OK(IOC(h, g, VFIO_GROUP_GET_STATUS, &st));
+    EQ(st.flags, VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET);
     /* a container without an IOMMU hands out no device */
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, BDF), ==, -EINVAL);
-    g_assert_cmpint(IOCV(h, c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU), ==,
-                    -ENODEV);
-    g_assert_cmpint(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), ==, 0);
-    g_assert_cmpint(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), ==,
-                    -EINVAL);
-    g_assert_cmpint(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU), ==,
-                    1);
-    g_assert_cmpint(IOCV(h, c, VFIO_IOMMU_ENABLE, 0), ==, -ENOTTY);
+    ERR(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, BDF), EINVAL);
+    ERR(IOCV(h, c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU), ENODEV);
+    OK(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+    ERR(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), EINVAL);
+    EQ(IOCV(h, c, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU), 1);
+    ERR(IOCV(h, c, VFIO_IOMMU_ENABLE, 0), ENOTTY);
 
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, "0000:02:00.1"), ==,
-                    -ENODEV);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, "0000:02:00.0x"), ==,
-                    -ENODEV);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD,
-                        BDF " vf_token=2ab74924-c335-45f4-9b16-8569e5b08258"),
-                    ==, -EINVAL);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, NULL), ==, -EFAULT);
+    ERR(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, "0000:02:00.1"), ENODEV);
+    ERR(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, "0000:02:00.0x"), ENODEV);
+    ERR(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD,
+            BDF " vf_token=2ab74924-c335-45f4-9b16-8569e5b08258"), EINVAL);
+    ERR(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, NULL), EFAULT);
     dev = IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, BDF);
     g_assert_cmpint(dev, >=, 0);
     g_assert_true(fcntl(dev, F_GETFD) & FD_CLOEXEC);
-    g_assert_cmpint(sim_fd_lookup(h, dev), ==, 1);
+    EQ(sim_fd_lookup(h, dev), 1);
     /* the legacy path may open a device more than once */
     g2 = IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, BDF);
     g_assert_cmpint(g2, >=, 0);
-    g_assert_cmpint(sim_host_remove_device(h, sim_host_find_device(h, BDF)),
-                    ==, -EBUSY);
+    ERR(sim_host_remove_device(h, sim_host_find_device(h, BDF)), EBUSY);
 
     /* device fds pin the container; they also outlive a closed group fd */
-    g_assert_cmpint(IOCV(h, g, VFIO_GROUP_UNSET_CONTAINER, 0), ==, -EBUSY);
-    g_assert_cmpint(sim_close(h, g), ==, 0);
-    g_assert_cmpint(group_open(h, GROUP), ==, -EBUSY);
-    g_assert_cmpint(dma_map(h, c, (uintptr_t)&bad & ~(P - 1), IOVA, P, RW),
-                    ==, 0);
-    g_assert_cmpint(sim_close(h, dev), ==, 0);
-    g_assert_cmpint(sim_close(h, g2), ==, 0);
+    ERR(IOCV(h, g, VFIO_GROUP_UNSET_CONTAINER, 0), EBUSY);
+    OK(sim_close(h, g));
+    ERR(group_open(h, GROUP), EBUSY);
+    OK(dma_map(h, c, (uintptr_t)&bad & ~(P - 1), IOVA, P, RW));
+    OK(sim_close(h, dev));
+    OK(sim_close(h, g2));
 
     /* the last group leaving drops the IOMMU and its mappings */
     g = group_open(h, GROUP);
     g_assert_cmpint(g, >=, 0);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_STATUS, &st), ==, 0);
-    g_assert_cmpuint(st.flags, ==, VFIO_GROUP_FLAGS_VIABLE);
-    g_assert_cmpint(dma_map(h, c, 0x1000, 0, P, RW), ==, -EINVAL);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c), ==, 0);
-    g_assert_cmpint(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), ==, 0);
-    g_assert_cmpint(dma_unmap(h, c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL), ==, 0);
-    g_assert_cmpint(IOCV(h, g, VFIO_GROUP_UNSET_CONTAINER, 0), ==, 0);
-    g_assert_cmpint(IOCV(h, g, 0x3b7f, 0), ==, -ENOTTY);
+    OK(IOC(h, g, VFIO_GROUP_GET_STATUS, &st));
+    EQ(st.flags, VFIO_GROUP_FLAGS_VIABLE);
+    ERR(dma_map(h, c, 0x1000, 0, P, RW), EINVAL);
+    OK(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c));
+    OK(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+    OK(dma_unmap(h, c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL));
+    OK(IOCV(h, g, VFIO_GROUP_UNSET_CONTAINER, 0));
+    ERR(IOCV(h, g, 0x3b7f, 0), ENOTTY);
 
-    g_assert_cmpint(sim_close(h, g), ==, 0);
-    g_assert_cmpint(sim_close(h, c), ==, 0);
-    g_assert_cmpint(sim_host_remove_device(h, sim_host_find_device(h, BDF)),
-                    ==, 0);
+    OK(sim_close(h, g));
+    OK(sim_close(h, c));
+    OK(sim_host_remove_device(h, sim_host_find_device(h, BDF)));
     sim_host_free(h);
-    g_assert_cmpint(count_fds(), ==, fds);
+    EQ(count_fds(), fds);
 }
 
 /* Find capability @id in a VFIO info buffer's chain. */
@@ -389,46 +375,44 @@ static void test_type1_info(void)
 
     legacy_up(&l, "dma-entry-limit=100" HOST_TEXT, VFIO_TYPE1v2_IOMMU);
     mem_alloc(&m, 4 * P);
-    g_assert_cmpint(dma_map(l.h, l.container, uva(&m, 0), IOVA, 4 * P, RW),
-                    ==, 0);
+    OK(dma_map(l.h, l.c, uva(&m, 0), IOVA, 4 * P, RW));
 
     /* argsz below the minimum */
     memset(&b, 0, sizeof(b));
     b.info.argsz = 15;
-    g_assert_cmpint(IOC(l.h, l.container, VFIO_IOMMU_GET_INFO, &b), ==,
-                    -EINVAL);
+    ERR(IOC(l.h, l.c, VFIO_IOMMU_GET_INFO, &b), EINVAL);
     /* the pre-cap_offset size: cap_offset is not written */
     memset(&b, 0xaa, sizeof(b));
     b.info.argsz = 16;
-    g_assert_cmpint(IOC(l.h, l.container, VFIO_IOMMU_GET_INFO, &b), ==, 0);
+    OK(IOC(l.h, l.c, VFIO_IOMMU_GET_INFO, &b));
     g_assert_true(b.info.flags & VFIO_IOMMU_INFO_PGSIZES);
-    g_assert_cmphex(b.info.iova_pgsizes, ==, P | (2ull << 20) | (1ull << 30));
-    g_assert_cmphex(b.info.cap_offset, ==, 0xaaaaaaaa);
+    EQ(b.info.iova_pgsizes, P | (2ull << 20) | (1ull << 30));
+    EQ(b.info.cap_offset, 0xaaaaaaaa);
     /* too small for the chain: argsz says how much is needed */
     memset(&b, 0, sizeof(b));
     b.info.argsz = sizeof(b.info);
-    g_assert_cmpint(IOC(l.h, l.container, VFIO_IOMMU_GET_INFO, &b), ==, 0);
+    OK(IOC(l.h, l.c, VFIO_IOMMU_GET_INFO, &b));
     g_assert_true(b.info.flags & VFIO_IOMMU_INFO_CAPS);
-    g_assert_cmpuint(b.info.cap_offset, ==, 0);
+    EQ(b.info.cap_offset, 0);
     g_assert_cmpuint(b.info.argsz, >, sizeof(b.info));
     g_assert_cmpuint(b.info.argsz, <=, sizeof(b));
     /* retry with what it asked for */
-    g_assert_cmpint(IOC(l.h, l.container, VFIO_IOMMU_GET_INFO, &b), ==, 0);
-    g_assert_cmpuint(b.info.cap_offset, ==, sizeof(b.info));
+    OK(IOC(l.h, l.c, VFIO_IOMMU_GET_INFO, &b));
+    EQ(b.info.cap_offset, sizeof(b.info));
 
     avail = (const void *)find_info_cap(&b, b.info.cap_offset,
                                         VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
     g_assert_nonnull(avail);
-    g_assert_cmpuint(avail->header.version, ==, 1);
-    g_assert_cmpuint(avail->avail, ==, 99);
+    EQ(avail->header.version, 1);
+    EQ(avail->avail, 99);
     ranges = (const void *)find_info_cap(&b, b.info.cap_offset,
                                          VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
     g_assert_nonnull(ranges);
-    g_assert_cmpuint(ranges->nr_iovas, ==, 2);      /* the MSI window out */
-    g_assert_cmphex(ranges->iova_ranges[0].start, ==, 0);
-    g_assert_cmphex(ranges->iova_ranges[0].end, ==, 0xfedfffff);
-    g_assert_cmphex(ranges->iova_ranges[1].start, ==, 0xfef00000);
-    g_assert_cmphex(ranges->iova_ranges[1].end, ==, (1ull << 48) - 1);
+    EQ(ranges->nr_iovas, 2);      /* the MSI window out */
+    EQ(ranges->iova_ranges[0].start, 0);
+    EQ(ranges->iova_ranges[0].end, 0xfedfffff);
+    EQ(ranges->iova_ranges[1].start, 0xfef00000);
+    EQ(ranges->iova_ranges[1].end, (1ull << 48) - 1);
     legacy_down(&l);
     mem_free(&m);
 }
@@ -440,74 +424,59 @@ static void test_type1_map_unmap(void)
     int c;
 
     legacy_up(&l, "dma-entry-limit=4" HOST_TEXT, VFIO_TYPE1v2_IOMMU);
-    c = l.container;
+    c = l.c;
     mem_alloc(&m, 16 * P);
     mem_alloc(&gone, P);
     mem_free(&gone);
 
     /* §4.4: argument checks */
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA, P, 0), ==, -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA, P,
-                            RW | VFIO_DMA_MAP_FLAG_VADDR), ==, -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA, P, 1u << 7), ==,
-                    -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA, 0, RW), ==, -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA + 1, P, RW), ==,
-                    -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 1), IOVA, P, RW), ==, -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA, P + 1, RW), ==,
-                    -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), -P, 2 * P, RW), ==, -EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA, P, 0), EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA, P, RW | VFIO_DMA_MAP_FLAG_VADDR),
+        EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA, P, 1u << 7), EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA, 0, RW), EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA + 1, P, RW), EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 1), IOVA, P, RW), EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA, P + 1, RW), EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), -P, 2 * P, RW), EINVAL);
     /* outside the usable ranges: the MSI window, beyond 48 bits */
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), 0xfee00000, P, RW), ==,
-                    -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), 0xfedff000, 2 * P, RW), ==,
-                    -EINVAL);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), 1ull << 48, P, RW), ==,
-                    -EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), 0xfee00000, P, RW), EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), 0xfedff000, 2 * P, RW), EINVAL);
+    ERR(dma_map(l.h, c, uva(&m, 0), 1ull << 48, P, RW), EINVAL);
     /* memory that is not there cannot be pinned */
-    g_assert_cmpint(dma_map(l.h, c, uva(&gone, 0), IOVA, P, RW), ==, -EFAULT);
+    ERR(dma_map(l.h, c, uva(&gone, 0), IOVA, P, RW), EFAULT);
 
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA, 2 * P,
-                            VFIO_DMA_MAP_FLAG_READ), ==, 0);
+    OK(dma_map(l.h, c, uva(&m, 0), IOVA, 2 * P, VFIO_DMA_MAP_FLAG_READ));
     /* an existing IOVA is never replaced */
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA + P, P, RW), ==,
-                    -EEXIST);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA - P, 2 * P, RW), ==,
-                    -EEXIST);
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA + P, P, RW), EEXIST);
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA - P, 2 * P, RW), EEXIST);
     /* v2 never splits: a range cutting a mapping at either end */
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA, P, 0), ==, -EINVAL);
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA + P, P, 0), ==, -EINVAL);
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA - P, 2 * P, 0), ==, -EINVAL);
+    ERR(dma_unmap(l.h, c, IOVA, P, 0), EINVAL);
+    ERR(dma_unmap(l.h, c, IOVA + P, P, 0), EINVAL);
+    ERR(dma_unmap(l.h, c, IOVA - P, 2 * P, 0), EINVAL);
     /* unmap checks: alignment, size, wrap, flags */
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA + 1, P, 0), ==, -EINVAL);
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA, 0, 0), ==, -EINVAL);
-    g_assert_cmpint(dma_unmap(l.h, c, -P, 2 * P, 0), ==, -EINVAL);
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA, 2 * P,
-                              VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP), ==,
-                    -EINVAL);
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA, 2 * P, 1u << 9), ==, -EINVAL);
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA, 0, VFIO_DMA_UNMAP_FLAG_ALL), ==,
-                    -EINVAL);
-    g_assert_cmpint(dma_unmap(l.h, c, 0, P, VFIO_DMA_UNMAP_FLAG_ALL), ==,
-                    -EINVAL);
+    ERR(dma_unmap(l.h, c, IOVA + 1, P, 0), EINVAL);
+    ERR(dma_unmap(l.h, c, IOVA, 0, 0), EINVAL);
+    ERR(dma_unmap(l.h, c, -P, 2 * P, 0), EINVAL);
+    ERR(dma_unmap(l.h, c, IOVA, 2 * P, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP),
+        EINVAL);
+    ERR(dma_unmap(l.h, c, IOVA, 2 * P, 1u << 9), EINVAL);
+    ERR(dma_unmap(l.h, c, IOVA, 0, VFIO_DMA_UNMAP_FLAG_ALL), EINVAL);
+    ERR(dma_unmap(l.h, c, 0, P, VFIO_DMA_UNMAP_FLAG_ALL), EINVAL);
     /* nothing mapped there: success, size 0 */
-    g_assert_cmpint(dma_unmap(l.h, c, 0x40000000, 16 * P, 0), ==, 0);
+    OK(dma_unmap(l.h, c, 0x40000000, 16 * P, 0));
 
     /* the entry limit (dma_entry_limit) */
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA + 4 * P, P, RW), ==, 0);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA + 8 * P, 2 * P, RW), ==,
-                    0);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA + 12 * P, P, RW), ==, 0);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA + 16 * P, P, RW), ==,
-                    -ENOSPC);
+    OK(dma_map(l.h, c, uva(&m, 0), IOVA + 4 * P, P, RW));
+    OK(dma_map(l.h, c, uva(&m, 0), IOVA + 8 * P, 2 * P, RW));
+    OK(dma_map(l.h, c, uva(&m, 0), IOVA + 12 * P, P, RW));
+    ERR(dma_map(l.h, c, uva(&m, 0), IOVA + 16 * P, P, RW), ENOSPC);
 
     /* a range over whole mappings and holes removes them all */
-    g_assert_cmpint(dma_unmap(l.h, c, IOVA, 11 * P, 0), ==, 5 * P);
-    g_assert_cmpint(dma_map(l.h, c, uva(&m, 0), IOVA + 16 * P, P, RW), ==, 0);
-    g_assert_cmpint(dma_unmap(l.h, c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL), ==,
-                    2 * P);
-    g_assert_cmpint(dma_unmap(l.h, c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL), ==, 0);
+    EQ(dma_unmap(l.h, c, IOVA, 11 * P, 0), 5 * P);
+    OK(dma_map(l.h, c, uva(&m, 0), IOVA + 16 * P, P, RW));
+    EQ(dma_unmap(l.h, c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL), 2 * P);
+    OK(dma_unmap(l.h, c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL));
     legacy_down(&l);
     mem_free(&m);
 }
@@ -519,19 +488,17 @@ static void test_type1v1_unmap(void)
 
     legacy_up(&l, HOST_TEXT, VFIO_TYPE1_IOMMU);
     mem_alloc(&m, 8 * P);
-    g_assert_cmpint(dma_map(l.h, l.container, uva(&m, 0), IOVA, 4 * P, RW),
-                    ==, 0);
+    OK(dma_map(l.h, l.c, uva(&m, 0), IOVA, 4 * P, RW));
     /* v1: a request starting inside a mapping unmaps nothing */
-    g_assert_cmpint(dma_unmap(l.h, l.container, IOVA + P, P, 0), ==, 0);
+    OK(dma_unmap(l.h, l.c, IOVA + P, P, 0));
     /* one covering its first IOVA removes all of it */
-    g_assert_cmpint(dma_unmap(l.h, l.container, IOVA, P, 0), ==, 4 * P);
-    g_assert_cmpint(dma_unmap(l.h, l.container, 0, 0,
-                              VFIO_DMA_UNMAP_FLAG_ALL), ==, 0);
+    EQ(dma_unmap(l.h, l.c, IOVA, P, 0), 4 * P);
+    OK(dma_unmap(l.h, l.c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL));
     legacy_down(&l);
     mem_free(&m);
 }
 
-/* ---- device info, config space, regions ------------------------------------- */
+/* ---- device info, config space, regions --------------------------------- */
 
 static void test_device_info(void)
 {
@@ -545,87 +512,74 @@ static void test_device_info(void)
     Legacy l;
 
     legacy_up(&l, HOST_TEXT, VFIO_TYPE1v2_IOMMU);
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_INFO, &di), ==, 0);
-    g_assert_cmpuint(di.flags, ==, VFIO_DEVICE_FLAGS_PCI |
-                                   VFIO_DEVICE_FLAGS_RESET);
-    g_assert_cmpuint(di.num_regions, ==, VFIO_PCI_NUM_REGIONS);
-    g_assert_cmpuint(di.num_irqs, ==, VFIO_PCI_NUM_IRQS);
+    OK(IOC(l.h, l.fd, VFIO_DEVICE_GET_INFO, &di));
+    EQ(di.flags, VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET);
+    EQ(di.num_regions, VFIO_PCI_NUM_REGIONS);
+    EQ(di.num_irqs, VFIO_PCI_NUM_IRQS);
     di.argsz = 15;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_INFO, &di), ==,
-                    -EINVAL);
+    ERR(IOC(l.h, l.fd, VFIO_DEVICE_GET_INFO, &di), EINVAL);
 
     /* BAR0: the register file, trapped (no MMAP) */
-    ri = region(l.h, l.device, SIM_DMA_BAR_REGS);
-    g_assert_cmpuint(ri.flags, ==, VFIO_REGION_INFO_FLAG_READ |
-                                   VFIO_REGION_INFO_FLAG_WRITE);
-    g_assert_cmpuint(ri.size, ==, SIM_DMA_REGS_SIZE);
-    g_assert_cmphex(ri.offset, ==, 0ull << 40);
+    ri = region(l.h, l.fd, SIM_DMA_BAR_REGS);
+    EQ(ri.flags, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE);
+    EQ(ri.size, SIM_DMA_REGS_SIZE);
+    EQ(ri.offset, 0ull << 40);
     /* BAR1, ROM: not implemented */
-    ri = region(l.h, l.device, 1);
-    g_assert_cmpuint(ri.size, ==, 0);
-    g_assert_cmpuint(ri.flags, ==, 0);
-    ri = region(l.h, l.device, VFIO_PCI_ROM_REGION_INDEX);
-    g_assert_cmpuint(ri.size, ==, 0);
-    ri = region(l.h, l.device, VFIO_PCI_CONFIG_REGION_INDEX);
-    g_assert_cmpuint(ri.size, ==, SIM_DMA_CFG_SIZE);
-    g_assert_cmphex(ri.offset, ==, 7ull << 40);
+    ri = region(l.h, l.fd, 1);
+    EQ(ri.size, 0);
+    EQ(ri.flags, 0);
+    ri = region(l.h, l.fd, VFIO_PCI_ROM_REGION_INDEX);
+    EQ(ri.size, 0);
+    ri = region(l.h, l.fd, CFG);
+    EQ(ri.size, SIM_DMA_CFG_SIZE);
+    EQ(ri.offset, 7ull << 40);
     /* BAR2: MSI-X, mmappable, with the MSIX_MAPPABLE capability */
     memset(&b, 0, sizeof(b));
     b.ri.argsz = sizeof(b.ri);
     b.ri.index = SIM_DMA_BAR_MSIX;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_REGION_INFO, &b), ==,
-                    0);
-    g_assert_cmpuint(b.ri.flags, ==, VFIO_REGION_INFO_FLAG_READ |
-                     VFIO_REGION_INFO_FLAG_WRITE | VFIO_REGION_INFO_FLAG_MMAP |
-                     VFIO_REGION_INFO_FLAG_CAPS);
-    g_assert_cmpuint(b.ri.cap_offset, ==, 0);
-    g_assert_cmpuint(b.ri.argsz, ==, sizeof(b.ri) + 8);
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_REGION_INFO, &b), ==,
-                    0);
-    g_assert_cmpuint(b.ri.cap_offset, ==, sizeof(b.ri));
+    OK(IOC(l.h, l.fd, VFIO_DEVICE_GET_REGION_INFO, &b));
+    EQ(b.ri.flags, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+       VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS);
+    EQ(b.ri.cap_offset, 0);
+    EQ(b.ri.argsz, sizeof(b.ri) + 8);
+    OK(IOC(l.h, l.fd, VFIO_DEVICE_GET_REGION_INFO, &b));
+    EQ(b.ri.cap_offset, sizeof(b.ri));
     g_assert_nonnull(find_info_cap(&b, b.ri.cap_offset,
                                    VFIO_REGION_INFO_CAP_MSIX_MAPPABLE));
     /* VGA (not a VGA device), past the end, short argsz */
     ri = (struct vfio_region_info){ .argsz = sizeof(ri),
                                     .index = VFIO_PCI_VGA_REGION_INDEX };
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_REGION_INFO, &ri), ==,
-                    -EINVAL);
+    ERR(IOC(l.h, l.fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL);
     ri.index = VFIO_PCI_NUM_REGIONS;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_REGION_INFO, &ri), ==,
-                    -EINVAL);
+    ERR(IOC(l.h, l.fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL);
     ri.index = 0;
     ri.argsz = 31;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_REGION_INFO, &ri), ==,
-                    -EINVAL);
+    ERR(IOC(l.h, l.fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL);
 
     /* IRQs: no INTx pin, no MSI, 8 MSI-X, no AER (not PCIe), one REQ */
     ii.index = VFIO_PCI_INTX_IRQ_INDEX;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), ==, 0);
-    g_assert_cmpuint(ii.count, ==, 0);
-    g_assert_cmpuint(ii.flags, ==, VFIO_IRQ_INFO_EVENTFD |
-                     VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED);
+    OK(IOC(l.h, l.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+    EQ(ii.count, 0);
+    EQ(ii.flags, VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+       VFIO_IRQ_INFO_AUTOMASKED);
     ii.index = VFIO_PCI_MSI_IRQ_INDEX;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), ==, 0);
-    g_assert_cmpuint(ii.count, ==, 0);
+    OK(IOC(l.h, l.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+    EQ(ii.count, 0);
     ii.index = VFIO_PCI_MSIX_IRQ_INDEX;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), ==, 0);
-    g_assert_cmpuint(ii.count, ==, SIM_DMA_MSIX_VECTORS);
-    g_assert_cmpuint(ii.flags, ==, VFIO_IRQ_INFO_EVENTFD);
+    OK(IOC(l.h, l.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+    EQ(ii.count, SIM_DMA_MSIX_VECTORS);
+    EQ(ii.flags, VFIO_IRQ_INFO_EVENTFD);
     ii.index = VFIO_PCI_ERR_IRQ_INDEX;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), ==,
-                    -EINVAL);
+    ERR(IOC(l.h, l.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL);
     ii.index = VFIO_PCI_REQ_IRQ_INDEX;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), ==, 0);
-    g_assert_cmpuint(ii.count, ==, 1);
-    g_assert_cmpuint(ii.flags, ==, VFIO_IRQ_INFO_EVENTFD |
-                                   VFIO_IRQ_INFO_NORESIZE);
+    OK(IOC(l.h, l.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+    EQ(ii.count, 1);
+    EQ(ii.flags, VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE);
     ii.index = VFIO_PCI_NUM_IRQS;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), ==,
-                    -EINVAL);
+    ERR(IOC(l.h, l.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL);
     ii.index = 0;
     ii.argsz = 15;
-    g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), ==,
-                    -EINVAL);
+    ERR(IOC(l.h, l.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL);
     /* features: validated, none offered */
     {
         struct vfio_device_feature f = {
@@ -633,84 +587,75 @@ static void test_device_info(void)
             .flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET,
         };
 
-        g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_FEATURE, &f), ==,
-                        -EINVAL);
+        ERR(IOC(l.h, l.fd, VFIO_DEVICE_FEATURE, &f), EINVAL);
         f.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_BUS_MASTER;
-        g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_FEATURE, &f), ==,
-                        -ENOTTY);
+        ERR(IOC(l.h, l.fd, VFIO_DEVICE_FEATURE, &f), ENOTTY);
     }
-    g_assert_cmpint(IOCV(l.h, l.device, 0x3b7f, 0), ==, -ENOTTY);
+    ERR(IOCV(l.h, l.fd, 0x3b7f, 0), ENOTTY);
     legacy_down(&l);
 }
 
 static void test_device_config(void)
 {
-    unsigned cfg = VFIO_PCI_CONFIG_REGION_INDEX;
     uint64_t phys, off;
     uint8_t buf[16];
     Legacy l;
 
     legacy_up(&l, HOST_TEXT, VFIO_TYPE1v2_IOMMU);
-    g_assert_cmphex(rd(l.h, l.device, cfg, 0, 4), ==,
-                    SIM_DMA_VENDOR_ID | (SIM_DMA_DEVICE_ID << 16));
-    g_assert_cmphex(rd(l.h, l.device, cfg, 0x0a, 2), ==, SIM_DMA_CLASS);
+    EQ(rd(l.h, l.fd, CFG, 0, 4), SIM_DMA_VENDOR_ID | SIM_DMA_DEVICE_ID << 16);
+    EQ(rd(l.h, l.fd, CFG, 0x0a, 2), SIM_DMA_CLASS);
     /* vfio-pci enabled memory decoding at open; bus mastering is ours */
-    g_assert_true(rd(l.h, l.device, cfg, 4, 2) & SIM_DMA_CMD_MEM);
-    g_assert_false(rd(l.h, l.device, cfg, 4, 2) & SIM_DMA_CMD_BME);
-    bus_master(l.h, l.device, true);
-    g_assert_cmpint(sim_device_reg_read(l.dev, cfg, 4, 2, &phys), ==, 0);
+    g_assert_true(rd(l.h, l.fd, CFG, 4, 2) & SIM_DMA_CMD_MEM);
+    g_assert_false(rd(l.h, l.fd, CFG, 4, 2) & SIM_DMA_CMD_BME);
+    bus_master(l.h, l.fd, true);
+    OK(sim_device_reg_read(l.dev, CFG, 4, 2, &phys));
     g_assert_true(phys & SIM_DMA_CMD_BME);
 
     /* BAR sizing is virtualised: the device's BAR does not move */
-    g_assert_cmpint(sim_device_reg_read(l.dev, cfg, 0x10, 4, &phys), ==, 0);
-    wr(l.h, l.device, cfg, 0x10, 4, 0xffffffff);
-    g_assert_cmphex(rd(l.h, l.device, cfg, 0x10, 4), ==,
-                    (uint32_t)~(SIM_DMA_REGS_SIZE - 1));
-    g_assert_cmphex(rd(l.h, l.device, cfg, 0x14, 4), ==, 0);   /* no BAR1 */
-    wr(l.h, l.device, cfg, 0x14, 4, 0xffffffff);
-    g_assert_cmphex(rd(l.h, l.device, cfg, 0x14, 4), ==, 0);
-    wr(l.h, l.device, cfg, 0x10, 4, 0xc0001000);
-    g_assert_cmphex(rd(l.h, l.device, cfg, 0x10, 4), ==, 0xc0001000);
+    OK(sim_device_reg_read(l.dev, CFG, 0x10, 4, &phys));
+    wr(l.h, l.fd, CFG, 0x10, 4, 0xffffffff);
+    EQ(rd(l.h, l.fd, CFG, 0x10, 4), (uint32_t)~(SIM_DMA_REGS_SIZE - 1));
+    EQ(rd(l.h, l.fd, CFG, 0x14, 4), 0);   /* no BAR1 */
+    wr(l.h, l.fd, CFG, 0x14, 4, 0xffffffff);
+    EQ(rd(l.h, l.fd, CFG, 0x14, 4), 0);
+    wr(l.h, l.fd, CFG, 0x10, 4, 0xc0001000);
+    EQ(rd(l.h, l.fd, CFG, 0x10, 4), 0xc0001000);
     {
         uint64_t now;
 
-        sim_device_reg_read(l.dev, cfg, 0x10, 4, &now);
-        g_assert_cmphex(now, ==, phys);
+        sim_device_reg_read(l.dev, CFG, 0x10, 4, &now);
+        EQ(now, phys);
     }
     /* MSI-X enable/mask-all as written, not applied to the device */
-    wr(l.h, l.device, cfg, SIM_DMA_CFG_MSIX + 2, 2, SIM_DMA_MSIX_CTRL_ENABLE);
-    g_assert_cmphex(rd(l.h, l.device, cfg, SIM_DMA_CFG_MSIX + 2, 2), ==,
-                    SIM_DMA_MSIX_CTRL_ENABLE | (SIM_DMA_MSIX_VECTORS - 1));
-    sim_device_reg_read(l.dev, cfg, SIM_DMA_CFG_MSIX + 2, 2, &phys);
+    wr(l.h, l.fd, CFG, SIM_DMA_CFG_MSIX + 2, 2, SIM_DMA_MSIX_CTRL_ENABLE);
+    EQ(rd(l.h, l.fd, CFG, SIM_DMA_CFG_MSIX + 2, 2),
+       SIM_DMA_MSIX_CTRL_ENABLE | (SIM_DMA_MSIX_VECTORS - 1));
+    sim_device_reg_read(l.dev, CFG, SIM_DMA_CFG_MSIX + 2, 2, &phys);
     g_assert_false(phys & SIM_DMA_MSIX_CTRL_ENABLE);
     /* identity is read-only */
-    wr(l.h, l.device, cfg, 0, 2, 0x1234);
-    g_assert_cmphex(rd(l.h, l.device, cfg, 0, 2), ==, SIM_DMA_VENDOR_ID);
+    wr(l.h, l.fd, CFG, 0, 2, 0x1234);
+    EQ(rd(l.h, l.fd, CFG, 0, 2), SIM_DMA_VENDOR_ID);
 
     /* access at the end is clipped; past the end or a bad region is EINVAL */
-    off = region(l.h, l.device, cfg).offset;
-    g_assert_cmpint(sim_pread(l.h, l.device, buf, 16, off + 252), ==, 4);
-    g_assert_cmpint(sim_pread(l.h, l.device, buf, 4, off + 256), ==, -EINVAL);
-    g_assert_cmpint(sim_pread(l.h, l.device, buf, 4, 1ull << 40), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_pread(l.h, l.device, buf, 4, 8ull << 40), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_pread(l.h, l.device, buf, 4, 9ull << 40), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_pwrite(l.h, l.device, buf, 4,
-                               (uint64_t)VFIO_PCI_ROM_REGION_INDEX << 40),
-                    ==, -EINVAL);
-    g_assert_cmpint(sim_pread(l.h, l.device, NULL, 4, off), ==, -EFAULT);
-    g_assert_cmpint(sim_pread(l.h, l.device, buf, 0, off), ==, 0);
+    off = region(l.h, l.fd, CFG).offset;
+    EQ(sim_pread(l.h, l.fd, buf, 16, off + 252), 4);
+    ERR(sim_pread(l.h, l.fd, buf, 4, off + 256), EINVAL);
+    ERR(sim_pread(l.h, l.fd, buf, 4, 1ull << 40), EINVAL);
+    ERR(sim_pread(l.h, l.fd, buf, 4, 8ull << 40), EINVAL);
+    ERR(sim_pread(l.h, l.fd, buf, 4, 9ull << 40), EINVAL);
+    ERR(sim_pwrite(l.h, l.fd, buf, 4,
+                   (uint64_t)VFIO_PCI_ROM_REGION_INDEX << 40), EINVAL);
+    ERR(sim_pread(l.h, l.fd, NULL, 4, off), EFAULT);
+    OK(sim_pread(l.h, l.fd, buf, 0, off));
     /* BAR0 byte-wise reads give the same ID */
     for (unsigned i = 0; i < 4; i++) {
-        buf[i] = rd(l.h, l.device, SIM_DMA_BAR_REGS, SIM_DMA_REG_ID + i, 1);
+        buf[i] = rd(l.h, l.fd, SIM_DMA_BAR_REGS, SIM_DMA_REG_ID + i, 1);
     }
-    g_assert_cmpint(memcmp(buf, &(uint32_t){ SIM_DMA_ID_VALUE }, 4), ==, 0);
+    OK(memcmp(buf, &(uint32_t){ SIM_DMA_ID_VALUE }, 4));
     legacy_down(&l);
 }
 
-/* ---- DMA and interrupts through type1 ---------------------------------------- */
+/* ---- DMA and interrupts through type1 ----------------------------------- */
 
 static void test_legacy_dma(void)
 {
@@ -724,105 +669,93 @@ static void test_legacy_dma(void)
 
     legacy_up(&l, HOST_TEXT, VFIO_TYPE1v2_IOMMU);
     mem_alloc(&m, 8 * P);
-    g_assert_cmpint(dma_map(l.h, l.container, uva(&m, 0), IOVA, 2 * P, RW),
-                    ==, 0);
-    g_assert_cmpint(dma_map(l.h, l.container, uva(&m, 2 * P), IOVA + 2 * P,
-                            2 * P, RW), ==, 0);
-    g_assert_cmpint(dma_map(l.h, l.container, uva(&m, 4 * P), IOVA + 4 * P,
-                            P, VFIO_DMA_MAP_FLAG_READ), ==, 0);
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 0, 2, efd), ==, 0);
+    OK(dma_map(l.h, l.c, uva(&m, 0), IOVA, 2 * P, RW));
+    OK(dma_map(l.h, l.c, uva(&m, 2 * P), IOVA + 2 * P, 2 * P, RW));
+    OK(dma_map(l.h, l.c, uva(&m, 4 * P), IOVA + 4 * P, P,
+               VFIO_DMA_MAP_FLAG_READ));
+    OK(msix_eventfds(l.h, l.fd, 0, 2, efd));
 
     /* bus mastering off: nothing is issued, the error vector fires */
     memset(m.p, 0x5a, 3 * P);
-    st = engine(l.h, l.device, SIM_DMA_OP_COPY, 0, IOVA, IOVA + 2 * P, 16);
-    g_assert_cmpuint(status_err(st), ==, SIM_DMA_ERR_NO_BME);
-    g_assert_cmpuint(m.p[2 * P], ==, 0x5a);
-    g_assert_cmpuint(efd_take(efd[1]), ==, 0);      /* MSI needs BME too */
+    st = engine(l.h, l.fd, SIM_DMA_OP_COPY, 0, IOVA, IOVA + 2 * P, 16);
+    EQ(status_err(st), SIM_DMA_ERR_NO_BME);
+    EQ(m.p[2 * P], 0x5a);
+    EQ(efd_take(efd[1]), 0);      /* MSI needs BME too */
 
-    bus_master(l.h, l.device, true);
+    bus_master(l.h, l.fd, true);
     /* IOVA -> IOVA across page boundaries */
     for (unsigned i = 0; i < 2 * P; i++) {
         m.p[i] = i * 7;
     }
     memset(m.p + 2 * P, 0, 2 * P);
-    st = engine(l.h, l.device, SIM_DMA_OP_COPY, 0, IOVA + 100,
+    st = engine(l.h, l.fd, SIM_DMA_OP_COPY, 0, IOVA + 100,
                 IOVA + 2 * P + 50, P + 300);
-    g_assert_cmphex(st, ==, SIM_DMA_STATUS_DONE);
-    g_assert_cmpint(memcmp(m.p + 2 * P + 50, m.p + 100, P + 300), ==, 0);
-    g_assert_cmpuint(m.p[2 * P + 49], ==, 0);
-    g_assert_cmpuint(rd(l.h, l.device, 0, SIM_DMA_REG_XFER, 8), ==, P + 300);
-    g_assert_cmpuint(efd_take(efd[0]), ==, 1);
-    g_assert_cmpuint(efd_take(efd[1]), ==, 0);
+    EQ(st, SIM_DMA_STATUS_DONE);
+    OK(memcmp(m.p + 2 * P + 50, m.p + 100, P + 300));
+    EQ(m.p[2 * P + 49], 0);
+    EQ(rd(l.h, l.fd, 0, SIM_DMA_REG_XFER, 8), P + 300);
+    EQ(efd_take(efd[0]), 1);
+    EQ(efd_take(efd[1]), 0);
 
     /* IOVA -> buffer -> IOVA */
-    st = engine(l.h, l.device, SIM_DMA_OP_TO_BUFFER, 0, IOVA + 8, 64, 64);
-    g_assert_cmphex(st, ==, SIM_DMA_STATUS_DONE);
-    g_assert_cmpint(sim_device_buffer_access(l.dev, 64, chunk, 64, false), ==,
-                    0);
-    g_assert_cmpint(memcmp(chunk, m.p + 8, 64), ==, 0);
-    st = engine(l.h, l.device, SIM_DMA_OP_FROM_BUFFER, 0, 64, IOVA + 3 * P,
+    st = engine(l.h, l.fd, SIM_DMA_OP_TO_BUFFER, 0, IOVA + 8, 64, 64);
+    EQ(st, SIM_DMA_STATUS_DONE);
+    OK(sim_device_buffer_access(l.dev, 64, chunk, 64, false));
+    OK(memcmp(chunk, m.p + 8, 64));
+    st = engine(l.h, l.fd, SIM_DMA_OP_FROM_BUFFER, 0, 64, IOVA + 3 * P,
                 64);
-    g_assert_cmphex(st, ==, SIM_DMA_STATUS_DONE);
-    g_assert_cmpint(memcmp(m.p + 3 * P, m.p + 8, 64), ==, 0);
-    g_assert_cmpuint(efd_take(efd[0]), ==, 2);
+    EQ(st, SIM_DMA_STATUS_DONE);
+    OK(memcmp(m.p + 3 * P, m.p + 8, 64));
+    EQ(efd_take(efd[0]), 2);
 
     /* a write to a read-only mapping: S2 permission fault, error vector */
     drain_faults(l.h);
-    st = engine(l.h, l.device, SIM_DMA_OP_FROM_BUFFER, 0, 0, IOVA + 4 * P, 8);
-    g_assert_cmpuint(status_err(st), ==, SIM_DMA_ERR_FAULT);
-    g_assert_cmpuint(status_fault(st), ==, SIM_FAULT_S2_PERM);
-    g_assert_cmphex(rd(l.h, l.device, 0, SIM_DMA_REG_FAULT_IOVA, 8), ==,
-                    IOVA + 4 * P);
-    g_assert_cmpuint(efd_take(efd[1]), ==, 1);
-    g_assert_cmpint(sim_fault_log_read(l.h, &rec, 1), ==, 1);
+    st = engine(l.h, l.fd, SIM_DMA_OP_FROM_BUFFER, 0, 0, IOVA + 4 * P, 8);
+    EQ(status_err(st), SIM_DMA_ERR_FAULT);
+    EQ(status_fault(st), SIM_FAULT_S2_PERM);
+    EQ(rd(l.h, l.fd, 0, SIM_DMA_REG_FAULT_IOVA, 8), IOVA + 4 * P);
+    EQ(efd_take(efd[1]), 1);
+    EQ(sim_fault_log_read(l.h, &rec, 1), 1);
     g_assert_cmpstr(rec.bdf, ==, BDF);
     g_assert_true(rec.write);
     /* W1C clears the error and its codes */
-    wr(l.h, l.device, 0, SIM_DMA_REG_STATUS, 4, SIM_DMA_STATUS_ERROR);
-    g_assert_cmphex(rd(l.h, l.device, 0, SIM_DMA_REG_STATUS, 4), ==, 0);
+    wr(l.h, l.fd, 0, SIM_DMA_REG_STATUS, 4, SIM_DMA_STATUS_ERROR);
+    EQ(rd(l.h, l.fd, 0, SIM_DMA_REG_STATUS, 4), 0);
 
     /* a copy running into an unmapped page stops there */
-    g_assert_cmpint(dma_unmap(l.h, l.container, IOVA + 2 * P, 2 * P, 0), ==,
-                    2 * P);
-    st = engine(l.h, l.device, SIM_DMA_OP_COPY, 0, IOVA, IOVA + P + 2048,
+    EQ(dma_unmap(l.h, l.c, IOVA + 2 * P, 2 * P, 0), 2 * P);
+    st = engine(l.h, l.fd, SIM_DMA_OP_COPY, 0, IOVA, IOVA + P + 2048,
                 4096);
-    g_assert_cmpuint(status_err(st), ==, SIM_DMA_ERR_FAULT);
-    g_assert_cmpuint(status_fault(st), ==, SIM_FAULT_S2_UNMAPPED);
-    g_assert_cmphex(rd(l.h, l.device, 0, SIM_DMA_REG_XFER, 8), ==, 2048);
-    g_assert_cmphex(rd(l.h, l.device, 0, SIM_DMA_REG_FAULT_IOVA, 8), ==,
-                    IOVA + 2 * P);
-    g_assert_cmpuint(efd_take(efd[1]), ==, 1);
+    EQ(status_err(st), SIM_DMA_ERR_FAULT);
+    EQ(status_fault(st), SIM_FAULT_S2_UNMAPPED);
+    EQ(rd(l.h, l.fd, 0, SIM_DMA_REG_XFER, 8), 2048);
+    EQ(rd(l.h, l.fd, 0, SIM_DMA_REG_FAULT_IOVA, 8), IOVA + 2 * P);
+    EQ(efd_take(efd[1]), 1);
     drain_faults(l.h);
 
     /* the public engine entry point agrees */
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, SIM_NO_PASID,
-                                         IOVA, IOVA + P, 16), ==, 0);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, SIM_NO_PASID,
-                                         IOVA, IOVA + 2 * P, 16), ==, -EFAULT);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER,
-                                         SIM_NO_PASID, IOVA, 4090, 16), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_device_start_dma(l.dev, 3, SIM_NO_PASID, 0, 0, 1), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, 0, 0, 0), ==,
-                    -EINVAL);
+    OK(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, IOVA, IOVA + P, 16));
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, IOVA,
+                             IOVA + 2 * P, 16), EFAULT);
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0, IOVA,
+                             4090, 16), EINVAL);
+    ERR(sim_device_start_dma(l.dev, 3, SIM_NO_PASID, 0, 0, 1), EINVAL);
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, 0, 0, 0), EINVAL);
     /* a device of this host has PASID support; legacy type1 serves no PASID */
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, 1u << 20, IOVA,
-                                         IOVA + P, 16), ==, -EINVAL);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, 5, IOVA,
-                                         IOVA + P, 16), ==, -EFAULT);
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_COPY, 1u << 20, IOVA, IOVA + P,
+                             16), EINVAL);
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_COPY, 5, IOVA, IOVA + P, 16),
+        EFAULT);
     drain_faults(l.h);
-    bus_master(l.h, l.device, false);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, SIM_NO_PASID,
-                                         IOVA, IOVA + P, 16), ==, -EIO);
+    bus_master(l.h, l.fd, false);
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, IOVA, IOVA + P, 16), EIO);
 
     /* closing the device clears bus mastering and tears interrupts down */
-    bus_master(l.h, l.device, true);
-    g_assert_cmpint(sim_close(l.h, l.device), ==, 0);
-    l.device = -1;
+    bus_master(l.h, l.fd, true);
+    OK(sim_close(l.h, l.fd));
+    l.fd = -1;
     efd_take(efd[0]);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, SIM_NO_PASID,
-                                         IOVA, IOVA + P, 16), ==, -EIO);
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, IOVA, IOVA + P, 16), EIO);
     legacy_down(&l);
     close(efd[0]);
     close(efd[1]);
@@ -843,139 +776,113 @@ static void test_set_irqs(void)
     uint64_t phys;
     Legacy l;
 
-    g_assert_cmpint(pipe(pipefd), ==, 0);
+    OK(pipe(pipefd));
     legacy_up(&l, HOST_TEXT, VFIO_TYPE1v2_IOMMU);
-    bus_master(l.h, l.device, true);
+    bus_master(l.h, l.fd, true);
 
     /* header checks */
     {
         struct vfio_irq_set s = { .argsz = 19, .flags = none,
                                   .index = msix, .count = 0 };
 
-        g_assert_cmpint(IOC(l.h, l.device, VFIO_DEVICE_SET_IRQS, &s), ==,
-                        -EINVAL);
+        ERR(IOC(l.h, l.fd, VFIO_DEVICE_SET_IRQS, &s), EINVAL);
     }
-    g_assert_cmpint(set_irqs(l.h, l.device, VFIO_PCI_NUM_IRQS, none, 0, 0,
-                             NULL, 0), ==, -EINVAL);
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, none | (1u << 6), 0, 1,
-                             NULL, 0), ==, -EINVAL);
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, none |
-                             VFIO_IRQ_SET_DATA_BOOL, 0, 1, bools, 1), ==,
-                    -EINVAL);
-    g_assert_cmpint(set_irqs(l.h, l.device, VFIO_PCI_INTX_IRQ_INDEX, evt, 0,
-                             1, e, 4), ==, -EINVAL);       /* no INTx pin */
-    g_assert_cmpint(set_irqs(l.h, l.device, VFIO_PCI_MSI_IRQ_INDEX, evt, 0,
-                             1, e, 4), ==, -EINVAL);
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, evt, 8, 1, e, 4), ==,
-                    -EINVAL);
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, evt, 6, 3, e, 12), ==,
-                    -EINVAL);
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, evt, 0, 2, e, 4), ==,
-                    -EINVAL);                       /* data shorter */
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, VFIO_IRQ_SET_DATA_NONE |
-                             VFIO_IRQ_SET_ACTION_MASK, 0, 1, NULL, 0), ==,
-                    -ENOTTY);
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, VFIO_IRQ_SET_DATA_NONE |
-                             VFIO_IRQ_SET_ACTION_MASK |
-                             VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL, 0), ==,
-                    -ENOTTY);
+    ERR(set_irqs(l.h, l.fd, VFIO_PCI_NUM_IRQS, none, 0, 0, NULL, 0), EINVAL);
+    ERR(set_irqs(l.h, l.fd, msix, none | (1u << 6), 0, 1, NULL, 0), EINVAL);
+    ERR(set_irqs(l.h, l.fd, msix, none | VFIO_IRQ_SET_DATA_BOOL, 0, 1,
+                 bools, 1), EINVAL);
+    /* no INTx pin, no MSI capability */
+    ERR(set_irqs(l.h, l.fd, VFIO_PCI_INTX_IRQ_INDEX, evt, 0, 1, e, 4), EINVAL);
+    ERR(set_irqs(l.h, l.fd, VFIO_PCI_MSI_IRQ_INDEX, evt, 0, 1, e, 4), EINVAL);
+    ERR(set_irqs(l.h, l.fd, msix, evt, 8, 1, e, 4), EINVAL);
+    ERR(set_irqs(l.h, l.fd, msix, evt, 6, 3, e, 12), EINVAL);
+    ERR(set_irqs(l.h, l.fd, msix, evt, 0, 2, e, 4), EINVAL);  /* short */
+    /* MSI-X has no mask action; exactly one action is required */
+    ERR(set_irqs(l.h, l.fd, msix, VFIO_IRQ_SET_DATA_NONE |
+                 VFIO_IRQ_SET_ACTION_MASK, 0, 1, NULL, 0), ENOTTY);
+    ERR(set_irqs(l.h, l.fd, msix, none | VFIO_IRQ_SET_ACTION_MASK, 0, 1,
+                 NULL, 0), ENOTTY);
     /* loopback and disable need MSI-X enabled first */
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, none, 0, 1, NULL, 0), ==,
-                    -EINVAL);
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, none, 0, 0, NULL, 0), ==,
-                    -EINVAL);
+    ERR(set_irqs(l.h, l.fd, msix, none, 0, 1, NULL, 0), EINVAL);
+    ERR(set_irqs(l.h, l.fd, msix, none, 0, 0, NULL, 0), EINVAL);
     /* not an eventfd, not an fd: refused, MSI-X stays off */
     bad[0] = e[0];
     bad[1] = pipefd[0];
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 0, 2, bad), ==, -EINVAL);
+    ERR(msix_eventfds(l.h, l.fd, 0, 2, bad), EINVAL);
     bad[1] = 1000;
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 0, 2, bad), ==, -EBADF);
-    sim_device_reg_read(l.dev, VFIO_PCI_CONFIG_REGION_INDEX,
-                        SIM_DMA_CFG_MSIX + 2, 2, &phys);
+    ERR(msix_eventfds(l.h, l.fd, 0, 2, bad), EBADF);
+    sim_device_reg_read(l.dev, CFG, SIM_DMA_CFG_MSIX + 2, 2, &phys);
     g_assert_false(phys & SIM_DMA_MSIX_CTRL_ENABLE);
 
     /* enable with vectors 0 and 1: the host programs and unmasks them */
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 0, 2, e), ==, 0);
-    sim_device_reg_read(l.dev, VFIO_PCI_CONFIG_REGION_INDEX,
-                        SIM_DMA_CFG_MSIX + 2, 2, &phys);
+    OK(msix_eventfds(l.h, l.fd, 0, 2, e));
+    sim_device_reg_read(l.dev, CFG, SIM_DMA_CFG_MSIX + 2, 2, &phys);
     g_assert_true(phys & SIM_DMA_MSIX_CTRL_ENABLE);
-    g_assert_cmpint(sim_device_msix_read(l.dev, 0, &v), ==, 0);
-    g_assert_cmphex(v.addr, ==, 0xfee00000);
+    OK(sim_device_msix_read(l.dev, 0, &v));
+    EQ(v.addr, 0xfee00000);
     g_assert_false(v.masked);
-    g_assert_cmpint(sim_device_msix_read(l.dev, 2, &v), ==, 0);
+    OK(sim_device_msix_read(l.dev, 2, &v));
     g_assert_true(v.masked);
-    g_assert_cmpint(sim_device_msix_read(l.dev, 8, &v), ==, -EINVAL);
+    ERR(sim_device_msix_read(l.dev, 8, &v), EINVAL);
 
     /* loopback: DATA_NONE fires every vector, DATA_BOOL the chosen ones */
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, none, 0, 2, NULL, 0), ==,
-                    0);
-    g_assert_cmpuint(efd_take(e[0]), ==, 1);
-    g_assert_cmpuint(efd_take(e[1]), ==, 1);
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, VFIO_IRQ_SET_DATA_BOOL |
-                             VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2, bools, 2), ==,
-                    0);
-    g_assert_cmpuint(efd_take(e[0]), ==, 0);
-    g_assert_cmpuint(efd_take(e[1]), ==, 1);
+    OK(set_irqs(l.h, l.fd, msix, none, 0, 2, NULL, 0));
+    EQ(efd_take(e[0]), 1);
+    EQ(efd_take(e[1]), 1);
+    OK(set_irqs(l.h, l.fd, msix, VFIO_IRQ_SET_DATA_BOOL |
+                VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2, bools, 2));
+    EQ(efd_take(e[0]), 0);
+    EQ(efd_take(e[1]), 1);
 
     /* dynamic MSI-X: a vector added while enabled */
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 5, 1, &e[2]), ==, 0);
-    wr(l.h, l.device, 0, SIM_DMA_REG_IRQ, 4, SIM_DMA_IRQ_DONE_EN | 5);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0, IOVA, 0,
-                                         8), ==, -EFAULT);  /* nothing mapped */
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_FROM_BUFFER, 0, 0, 0,
-                                         8), ==, -EFAULT);
+    OK(msix_eventfds(l.h, l.fd, 5, 1, &e[2]));
+    wr(l.h, l.fd, 0, SIM_DMA_REG_IRQ, 4, SIM_DMA_IRQ_DONE_EN | 5);
+    /* nothing mapped yet */
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0, IOVA, 0, 8), EFAULT);
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_FROM_BUFFER, 0, 0, 0, 8), EFAULT);
     drain_faults(l.h);
     {
         Mem m;
 
         mem_alloc(&m, P);
-        g_assert_cmpint(dma_map(l.h, l.container, uva(&m, 0), IOVA, P, RW),
-                        ==, 0);
-        g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0,
-                                             IOVA, 0, 8), ==, 0);
-        g_assert_cmpuint(efd_take(e[2]), ==, 1);
-        g_assert_cmpint(dma_unmap(l.h, l.container, IOVA, P, 0), ==, P);
+        OK(dma_map(l.h, l.c, uva(&m, 0), IOVA, P, RW));
+        OK(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0, IOVA, 0, 8));
+        EQ(efd_take(e[2]), 1);
+        EQ(dma_unmap(l.h, l.c, IOVA, P, 0), P);
         mem_free(&m);
     }
 
     /* a released vector is masked: the message waits as pending ... */
-    wr(l.h, l.device, 0, SIM_DMA_REG_IRQ, 4, SIM_DMA_IRQ_RESET);
+    wr(l.h, l.fd, 0, SIM_DMA_REG_IRQ, 4, SIM_DMA_IRQ_RESET);
     bad[0] = -1;
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 1, 1, bad), ==, 0);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, IOVA, IOVA,
-                                         8), ==, -EFAULT);
+    OK(msix_eventfds(l.h, l.fd, 1, 1, bad));
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, IOVA, IOVA, 8), EFAULT);
     drain_faults(l.h);
-    g_assert_cmpint(sim_device_msix_read(l.dev, 1, &v), ==, 0);
+    OK(sim_device_msix_read(l.dev, 1, &v));
     g_assert_true(v.masked);
     g_assert_true(v.pending);
-    g_assert_cmpuint(efd_take(e[1]), ==, 0);
+    EQ(efd_take(e[1]), 0);
     /* ... and is delivered when an eventfd is bound again */
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 1, 1, &e[1]), ==, 0);
-    g_assert_cmpuint(efd_take(e[1]), ==, 1);
-    g_assert_cmpint(sim_device_msix_read(l.dev, 1, &v), ==, 0);
+    OK(msix_eventfds(l.h, l.fd, 1, 1, &e[1]));
+    EQ(efd_take(e[1]), 1);
+    OK(sim_device_msix_read(l.dev, 1, &v));
     g_assert_false(v.pending);
-    g_assert_cmpuint(v.fired, ==, 3);
+    EQ(v.fired, 3);
 
     /* REQ: one eventfd, loopback, release */
-    g_assert_cmpint(set_irqs(l.h, l.device, VFIO_PCI_REQ_IRQ_INDEX, none, 0,
-                             1, NULL, 0), ==, -EINVAL);
-    g_assert_cmpint(set_irqs(l.h, l.device, VFIO_PCI_REQ_IRQ_INDEX, evt, 0, 1,
-                             e, 4), ==, 0);
-    g_assert_cmpint(set_irqs(l.h, l.device, VFIO_PCI_REQ_IRQ_INDEX, none, 0,
-                             1, NULL, 0), ==, 0);
-    g_assert_cmpuint(efd_take(e[0]), ==, 1);
-    g_assert_cmpint(set_irqs(l.h, l.device, VFIO_PCI_REQ_IRQ_INDEX, none, 0,
-                             0, NULL, 0), ==, 0);
+    ERR(set_irqs(l.h, l.fd, VFIO_PCI_REQ_IRQ_INDEX, none, 0, 1, NULL, 0),
+        EINVAL);
+    OK(set_irqs(l.h, l.fd, VFIO_PCI_REQ_IRQ_INDEX, evt, 0, 1, e, 4));
+    OK(set_irqs(l.h, l.fd, VFIO_PCI_REQ_IRQ_INDEX, none, 0, 1, NULL, 0));
+    EQ(efd_take(e[0]), 1);
+    OK(set_irqs(l.h, l.fd, VFIO_PCI_REQ_IRQ_INDEX, none, 0, 0, NULL, 0));
 
     /* disable: DATA_NONE, count 0 */
-    g_assert_cmpint(set_irqs(l.h, l.device, msix, none, 0, 0, NULL, 0), ==,
-                    0);
-    sim_device_reg_read(l.dev, VFIO_PCI_CONFIG_REGION_INDEX,
-                        SIM_DMA_CFG_MSIX + 2, 2, &phys);
+    OK(set_irqs(l.h, l.fd, msix, none, 0, 0, NULL, 0));
+    sim_device_reg_read(l.dev, CFG, SIM_DMA_CFG_MSIX + 2, 2, &phys);
     g_assert_false(phys & SIM_DMA_MSIX_CTRL_ENABLE);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, IOVA, IOVA,
-                                         8), ==, -EFAULT);
-    g_assert_cmpuint(efd_take(e[1]), ==, 0);
+    ERR(sim_device_start_dma(l.dev, SIM_DMA_COPY, 0, IOVA, IOVA, 8), EFAULT);
+    EQ(efd_take(e[1]), 0);
     drain_faults(l.h);
 
     legacy_down(&l);
@@ -984,7 +891,7 @@ static void test_set_irqs(void)
     }
     close(pipefd[0]);
     close(pipefd[1]);
-    g_assert_cmpint(count_fds(), ==, fds);
+    EQ(count_fds(), fds);
 }
 
 static void test_msix_mmap_and_reset(void)
@@ -1002,67 +909,58 @@ static void test_msix_mmap_and_reset(void)
 
     legacy_up(&l, HOST_TEXT, VFIO_TYPE1v2_IOMMU);
     mem_alloc(&m, P);
-    g_assert_cmpint(dma_map(l.h, l.container, uva(&m, 0), IOVA, P, RW), ==,
-                    0);
-    bus_master(l.h, l.device, true);
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 0, 1, &efd), ==, 0);
+    OK(dma_map(l.h, l.c, uva(&m, 0), IOVA, P, RW));
+    bus_master(l.h, l.fd, true);
+    OK(msix_eventfds(l.h, l.fd, 0, 1, &efd));
 
     /* the table belongs to the host: reads are 0xff, writes dropped */
-    g_assert_cmphex(rd(l.h, l.device, bar, SIM_DMA_MSIX_TABLE, 4), ==,
-                    0xffffffff);
-    wr(l.h, l.device, bar, SIM_DMA_MSIX_TABLE + 12, 4, 1);
-    g_assert_cmpint(sim_device_msix_read(l.dev, 0, &v), ==, 0);
+    EQ(rd(l.h, l.fd, bar, SIM_DMA_MSIX_TABLE, 4), 0xffffffff);
+    wr(l.h, l.fd, bar, SIM_DMA_MSIX_TABLE + 12, 4, 1);
+    OK(sim_device_msix_read(l.dev, 0, &v));
     g_assert_false(v.masked);
-    g_assert_cmphex(rd(l.h, l.device, bar, SIM_DMA_MSIX_PBA, 4), ==, 0);
+    EQ(rd(l.h, l.fd, bar, SIM_DMA_MSIX_PBA, 4), 0);
 
     /* mmap: shared only, inside the BAR, page-aligned; BAR0 is trapped */
-    ri = region(l.h, l.device, bar);
-    g_assert_cmpint(sim_mmap(l.h, NULL, P, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE, l.device, ri.offset, &p), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_mmap(l.h, NULL, 2 * P, PROT_READ | PROT_WRITE,
-                             MAP_SHARED, l.device, ri.offset, &p), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_mmap(l.h, NULL, P, PROT_READ, MAP_SHARED, l.device,
-                             region(l.h, l.device, 0).offset, &p), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_mmap(l.h, NULL, P, PROT_READ | PROT_WRITE,
-                             MAP_SHARED, l.device, ri.offset, &p), ==, 0);
+    ri = region(l.h, l.fd, bar);
+    ERR(sim_mmap(l.h, NULL, P, PROT_READ | PROT_WRITE, MAP_PRIVATE, l.fd,
+                 ri.offset, &p), EINVAL);
+    ERR(sim_mmap(l.h, NULL, 2 * P, PROT_READ | PROT_WRITE, MAP_SHARED,
+                 l.fd, ri.offset, &p), EINVAL);
+    ERR(sim_mmap(l.h, NULL, P, PROT_READ, MAP_SHARED, l.fd,
+                 region(l.h, l.fd, 0).offset, &p), EINVAL);
+    OK(sim_mmap(l.h, NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED, l.fd,
+                ri.offset, &p));
     table = p;
-    g_assert_cmphex(table[0], ==, 0xfee00000);      /* what the host wrote */
+    EQ(table[0], 0xfee00000);      /* what the host wrote */
     /* masking through the mapping holds the message pending ... */
     table[3] = 1;
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0, IOVA, 0,
-                                         8), ==, 0);
-    g_assert_cmpuint(efd_take(efd), ==, 0);
-    g_assert_cmpint(sim_device_msix_read(l.dev, 0, &v), ==, 0);
+    OK(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0, IOVA, 0, 8));
+    EQ(efd_take(efd), 0);
+    OK(sim_device_msix_read(l.dev, 0, &v));
     g_assert_true(v.pending);
     /* ... until unmasked */
     table[3] = 0;
-    g_assert_cmpint(sim_device_msix_read(l.dev, 0, &v), ==, 0);
+    OK(sim_device_msix_read(l.dev, 0, &v));
     g_assert_false(v.pending);
-    g_assert_cmpuint(efd_take(efd), ==, 1);
+    EQ(efd_take(efd), 1);
     /* the mapping keeps the file alive; it is released by sim_munmap */
-    g_assert_cmpint(sim_munmap(l.h, p, P + 1), ==, -EINVAL);
-    g_assert_cmpint(sim_munmap(l.h, p, P), ==, 0);
+    ERR(sim_munmap(l.h, p, P + 1), EINVAL);
+    OK(sim_munmap(l.h, p, P));
 
     /* VFIO_DEVICE_RESET clears the engine and the buffer, not the config */
-    wr(l.h, l.device, 0, SIM_DMA_REG_SCRATCH, 4, 0x1234);
+    wr(l.h, l.fd, 0, SIM_DMA_REG_SCRATCH, 4, 0x1234);
     memset(b, 0x77, sizeof(b));
-    g_assert_cmpint(sim_device_buffer_access(l.dev, 100, b, 4, true), ==, 0);
-    g_assert_cmpint(IOCV(l.h, l.device, VFIO_DEVICE_RESET, 0), ==, 0);
-    g_assert_cmphex(rd(l.h, l.device, 0, SIM_DMA_REG_SCRATCH, 4), ==, 0);
-    g_assert_cmphex(rd(l.h, l.device, 0, SIM_DMA_REG_DONE_COUNT, 4), ==, 0);
-    g_assert_cmphex(rd(l.h, l.device, 0, SIM_DMA_REG_IRQ, 4), ==,
-                    SIM_DMA_IRQ_RESET);
-    g_assert_cmpint(sim_device_buffer_access(l.dev, 100, b, 4, false), ==, 0);
-    g_assert_cmpuint(b[0], ==, 0);
-    sim_device_reg_read(l.dev, VFIO_PCI_CONFIG_REGION_INDEX, 4, 2, &val);
+    OK(sim_device_buffer_access(l.dev, 100, b, 4, true));
+    OK(IOCV(l.h, l.fd, VFIO_DEVICE_RESET, 0));
+    EQ(rd(l.h, l.fd, 0, SIM_DMA_REG_SCRATCH, 4), 0);
+    EQ(rd(l.h, l.fd, 0, SIM_DMA_REG_DONE_COUNT, 4), 0);
+    EQ(rd(l.h, l.fd, 0, SIM_DMA_REG_IRQ, 4), SIM_DMA_IRQ_RESET);
+    OK(sim_device_buffer_access(l.dev, 100, b, 4, false));
+    EQ(b[0], 0);
+    sim_device_reg_read(l.dev, CFG, 4, 2, &val);
     g_assert_true(val & SIM_DMA_CMD_BME);
-    g_assert_cmpint(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0, IOVA, 0,
-                                         8), ==, 0);
-    g_assert_cmpuint(efd_take(efd), ==, 1);         /* interrupts kept */
-    legacy_down(&l);
+    OK(sim_device_start_dma(l.dev, SIM_DMA_TO_BUFFER, 0, IOVA, 0, 8));
+    EQ(efd_take(efd), 1);         /* interrupts kept */ legacy_down(&l);
     close(efd);
     mem_free(&m);
 }
@@ -1074,72 +972,64 @@ static void test_model_raw(void)
     uint64_t v;
     uint8_t b[8];
 
-    g_assert_cmpint(sim_device_reg_read(dev, 0, SIM_DMA_REG_ID, 4, &v), ==, 0);
-    g_assert_cmphex(v, ==, SIM_DMA_ID_VALUE);
-    g_assert_cmpint(sim_device_reg_read(dev, 0, SIM_DMA_REG_CAPS, 4, &v), ==,
-                    0);
-    g_assert_cmphex(v, ==, SIM_DMA_CAPS_PASID |
-                           (8 << SIM_DMA_CAPS_PASID_BITS_SHIFT));
-    g_assert_cmpint(sim_device_reg_read(dev, 1, 0, 4, &v), ==, -EINVAL);
-    g_assert_cmpint(sim_device_reg_read(dev, 6, 0, 4, &v), ==, -EINVAL);
-    g_assert_cmpint(sim_device_reg_read(dev, 99, 0, 4, &v), ==, -EINVAL);
-    g_assert_cmpint(sim_device_reg_read(dev, 0, 2, 4, &v), ==, -EINVAL);
-    g_assert_cmpint(sim_device_reg_read(dev, 0, 0, 3, &v), ==, -EINVAL);
-    g_assert_cmpint(sim_device_reg_read(dev, 0, 0x1000, 4, &v), ==, -EINVAL);
-    g_assert_cmpint(sim_device_reg_read(dev, 7, 0xfc, 8, &v), ==, -EINVAL);
-    g_assert_cmpint(sim_device_reg_read(dev, 0, 0, 4, NULL), ==, -EINVAL);
-    g_assert_cmpint(sim_device_reg_read(NULL, 0, 0, 4, &v), ==, -EINVAL);
+    OK(sim_device_reg_read(dev, 0, SIM_DMA_REG_ID, 4, &v));
+    EQ(v, SIM_DMA_ID_VALUE);
+    OK(sim_device_reg_read(dev, 0, SIM_DMA_REG_CAPS, 4, &v));
+    EQ(v, SIM_DMA_CAPS_PASID | (8 << SIM_DMA_CAPS_PASID_BITS_SHIFT));
+    ERR(sim_device_reg_read(dev, 1, 0, 4, &v), EINVAL);
+    ERR(sim_device_reg_read(dev, 6, 0, 4, &v), EINVAL);
+    ERR(sim_device_reg_read(dev, 99, 0, 4, &v), EINVAL);
+    ERR(sim_device_reg_read(dev, 0, 2, 4, &v), EINVAL);
+    ERR(sim_device_reg_read(dev, 0, 0, 3, &v), EINVAL);
+    ERR(sim_device_reg_read(dev, 0, 0x1000, 4, &v), EINVAL);
+    ERR(sim_device_reg_read(dev, 7, 0xfc, 8, &v), EINVAL);
+    ERR(sim_device_reg_read(dev, 0, 0, 4, NULL), EINVAL);
+    ERR(sim_device_reg_read(NULL, 0, 0, 4, &v), EINVAL);
     /* a 64-bit register as one access and as halves */
-    g_assert_cmpint(sim_device_reg_write(dev, 0, SIM_DMA_REG_SRC, 8,
-                                         0x1122334455667788ull), ==, 0);
+    OK(sim_device_reg_write(dev, 0, SIM_DMA_REG_SRC, 8,
+                            0x1122334455667788ull));
     sim_device_reg_read(dev, 0, SIM_DMA_REG_SRC + 4, 4, &v);
-    g_assert_cmphex(v, ==, 0x11223344);
+    EQ(v, 0x11223344);
     sim_device_reg_write(dev, 0, SIM_DMA_REG_SRC + 1, 1, 0xaa);
     sim_device_reg_read(dev, 0, SIM_DMA_REG_SRC, 8, &v);
-    g_assert_cmphex(v, ==, 0x112233445566aa88ull);
+    EQ(v, 0x112233445566aa88ull);
     /* PASID width 8: PASID 256 is refused before anything is issued */
     sim_device_reg_write(dev, 7, 4, 2, SIM_DMA_CMD_BME);
-    g_assert_cmpint(sim_device_start_dma(dev, SIM_DMA_COPY, 256, 0, P, 8), ==,
-                    -EINVAL);
+    ERR(sim_device_start_dma(dev, SIM_DMA_COPY, 256, 0, P, 8), EINVAL);
     sim_device_reg_read(dev, 0, SIM_DMA_REG_STATUS, 4, &v);
-    g_assert_cmpuint(status_err(v), ==, SIM_DMA_ERR_BAD_PASID);
+    EQ(status_err(v), SIM_DMA_ERR_BAD_PASID);
     /* attached to nothing: blocked */
-    g_assert_cmpint(sim_device_start_dma(dev, SIM_DMA_COPY, 255, 0, P, 8), ==,
-                    -EFAULT);
+    ERR(sim_device_start_dma(dev, SIM_DMA_COPY, 255, 0, P, 8), EFAULT);
     sim_device_reg_read(dev, 0, SIM_DMA_REG_STATUS, 4, &v);
-    g_assert_cmpuint(status_fault(v), ==, SIM_FAULT_BLOCKED);
+    EQ(status_fault(v), SIM_FAULT_BLOCKED);
     /* op 3, length 0 and beyond the limit, a wrapping IOVA */
     sim_device_reg_write(dev, 0, SIM_DMA_REG_CMD, 4, SIM_DMA_CMD_START | 3);
     sim_device_reg_read(dev, 0, SIM_DMA_REG_STATUS, 4, &v);
-    g_assert_cmpuint(status_err(v), ==, SIM_DMA_ERR_BAD_OP);
+    EQ(status_err(v), SIM_DMA_ERR_BAD_OP);
     sim_device_reg_write(dev, 0, SIM_DMA_REG_LEN, 4, SIM_DMA_MAX_LEN + 1);
     sim_device_reg_write(dev, 0, SIM_DMA_REG_CMD, 4, SIM_DMA_CMD_START);
     sim_device_reg_read(dev, 0, SIM_DMA_REG_STATUS, 4, &v);
-    g_assert_cmpuint(status_err(v), ==, SIM_DMA_ERR_BAD_LEN);
-    g_assert_cmpint(sim_device_start_dma(dev, SIM_DMA_COPY, 0, -8ull, 0, 16),
-                    ==, -EINVAL);
+    EQ(status_err(v), SIM_DMA_ERR_BAD_LEN);
+    ERR(sim_device_start_dma(dev, SIM_DMA_COPY, 0, -8ull, 0, 16), EINVAL);
     sim_device_reg_read(dev, 0, SIM_DMA_REG_STATUS, 4, &v);
-    g_assert_cmpuint(status_err(v), ==, SIM_DMA_ERR_RANGE);
-    g_assert_cmpint(sim_device_reg_read(dev, 0, SIM_DMA_REG_ERR_COUNT, 4, &v),
-                    ==, 0);
-    g_assert_cmpuint(v, ==, 5);
+    EQ(status_err(v), SIM_DMA_ERR_RANGE);
+    OK(sim_device_reg_read(dev, 0, SIM_DMA_REG_ERR_COUNT, 4, &v));
+    EQ(v, 5);
     /* buffer bounds */
-    g_assert_cmpint(sim_device_buffer_access(dev, 4092, b, 8, false), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_device_buffer_access(dev, -1ull, b, 2, false), ==,
-                    -EINVAL);
-    g_assert_cmpint(sim_device_buffer_access(dev, 4096, b, 0, false), ==, 0);
+    ERR(sim_device_buffer_access(dev, 4092, b, 8, false), EINVAL);
+    ERR(sim_device_buffer_access(dev, -1ull, b, 2, false), EINVAL);
+    OK(sim_device_buffer_access(dev, 4096, b, 0, false));
     drain_faults(h);
     sim_host_free(h);
 }
 
-/* ---- cdev with iommufd ---------------------------------------------------------- */
+/* ---- cdev with iommufd -------------------------------------------------- */
 
 static uint32_t ioas_alloc(SimHost *h, int ifd)
 {
     struct iommu_ioas_alloc a = { .size = sizeof(a) };
 
-    g_assert_cmpint(IOC(h, ifd, IOMMU_IOAS_ALLOC, &a), ==, 0);
+    OK(IOC(h, ifd, IOMMU_IOAS_ALLOC, &a));
     return a.out_ioas_id;
 }
 
@@ -1153,7 +1043,7 @@ static void ioas_map(SimHost *h, int ifd, uint32_t ioas, uint64_t va,
                  IOMMU_IOAS_MAP_WRITEABLE,
     };
 
-    g_assert_cmpint(IOC(h, ifd, IOMMU_IOAS_MAP, &m), ==, 0);
+    OK(IOC(h, ifd, IOMMU_IOAS_MAP, &m));
 }
 
 static uint32_t hwpt_alloc(SimHost *h, int ifd, uint32_t devid, uint32_t pt,
@@ -1163,7 +1053,7 @@ static uint32_t hwpt_alloc(SimHost *h, int ifd, uint32_t devid, uint32_t pt,
         .size = sizeof(a), .flags = flags, .dev_id = devid, .pt_id = pt,
     };
 
-    g_assert_cmpint(IOC(h, ifd, IOMMU_HWPT_ALLOC, &a), ==, 0);
+    OK(IOC(h, ifd, IOMMU_HWPT_ALLOC, &a));
     return a.out_hwpt_id;
 }
 
@@ -1215,11 +1105,11 @@ static char *cdev_path(SimHost *h, const char *bdf, dev_t *rdev)
     unsigned maj, min;
     char *path;
 
-    g_assert_cmpint(sim_listdir(h, dir, &names), ==, 1);
+    EQ(sim_listdir(h, dir, &names), 1);
     devf = g_strdup_printf("%s/%s/dev", dir, names[0]);
-    g_assert_cmpint(sim_translate_path(h, devf, buf, sizeof(buf)), ==, 0);
+    OK(sim_translate_path(h, devf, buf, sizeof(buf)));
     g_assert_true(g_file_get_contents(buf, &text, NULL, NULL));
-    g_assert_cmpint(sscanf(text, "%u:%u", &maj, &min), ==, 2);
+    EQ(sscanf(text, "%u:%u", &maj, &min), 2);
     *rdev = makedev(maj, min);
     path = g_strdup_printf("/dev/vfio/devices/%s", names[0]);
     sim_strv_free(names);
@@ -1241,20 +1131,20 @@ static void test_cdev(void)
     Mem ma, mb;
 
     path = cdev_path(h, BDF, &rdev);
-    g_assert_cmpint(sim_stat(h, path, &st), ==, 0);
+    OK(sim_stat(h, path, &st));
     g_assert_true(S_ISCHR(st.st_mode));
-    g_assert_cmpuint(st.st_rdev, ==, rdev);
-    g_assert_cmpuint(major(rdev), ==, SIM_VFIO_CDEV_MAJOR);
+    EQ(st.st_rdev, rdev);
+    EQ(major(rdev), SIM_VFIO_CDEV_MAJOR);
     ifd = sim_open(h, "/dev/iommu", O_RDWR, 0);
     cdev = sim_open(h, path, O_RDWR, 0);
     g_assert_cmpint(cdev, >=, 0);
     c = sim_open(h, "/dev/vfio/vfio", O_RDWR, 0);
 
     /* nothing but BIND before BIND */
-    g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_GET_INFO, &di), ==, -EINVAL);
-    g_assert_cmpint(sim_pread(h, cdev, &byte, 1, 7ull << 40), ==, -EINVAL);
+    ERR(IOC(h, cdev, VFIO_DEVICE_GET_INFO, &di), EINVAL);
+    ERR(sim_pread(h, cdev, &byte, 1, 7ull << 40), EINVAL);
     pt = 1;
-    g_assert_cmpint(attach(h, cdev, &pt, -1), ==, -EINVAL);
+    ERR(attach(h, cdev, &pt, -1), EINVAL);
     /* BIND argument checks (§3.2) */
     {
         struct {
@@ -1262,35 +1152,30 @@ static void test_cdev(void)
             uint32_t tail;
         } x = { .b = { .argsz = 15, .iommufd = ifd } };
 
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, &x), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, &x), EINVAL);
         x.b.argsz = sizeof(x);
         x.tail = 1;
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, &x), ==,
-                        -E2BIG);
+        ERR(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, &x), E2BIG);
         x.tail = 0;
         x.b.flags = 2;
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, &x), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, &x), EINVAL);
         x.b.flags = VFIO_DEVICE_BIND_FLAG_TOKEN;    /* not a VF */
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, &x), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, &x), EINVAL);
     }
-    g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, NULL), ==,
-                    -EFAULT);
-    g_assert_cmpint(cdev_bind(h, cdev, -1, NULL), ==, -EINVAL);
-    g_assert_cmpint(cdev_bind(h, cdev, 1000, NULL), ==, -EBADF);
-    g_assert_cmpint(cdev_bind(h, cdev, c, NULL), ==, -EBADFD);
-    g_assert_cmpint(cdev_bind(h, cdev, ifd, &devid), ==, 0);
+    ERR(IOC(h, cdev, VFIO_DEVICE_BIND_IOMMUFD, NULL), EFAULT);
+    ERR(cdev_bind(h, cdev, -1, NULL), EINVAL);
+    ERR(cdev_bind(h, cdev, 1000, NULL), EBADF);
+    ERR(cdev_bind(h, cdev, c, NULL), EBADFD);
+    OK(cdev_bind(h, cdev, ifd, &devid));
     g_assert_cmpuint(devid, >, 0);
-    g_assert_cmpint(cdev_bind(h, cdev, ifd, NULL), ==, -EINVAL);    /* twice */
+    ERR(cdev_bind(h, cdev, ifd, NULL), EINVAL);    /* twice */
     /* a second cdev file of the device cannot bind it again */
     cdev2 = sim_open(h, path, O_RDWR, 0);
-    g_assert_cmpint(cdev_bind(h, cdev2, ifd, NULL), ==, -EINVAL);
-    g_assert_cmpint(sim_close(h, cdev2), ==, 0);
+    ERR(cdev_bind(h, cdev2, ifd, NULL), EINVAL);
+    OK(sim_close(h, cdev2));
     /* the group interface is shut while a cdev is bound */
-    g_assert_cmpint(group_open(h, GROUP), ==, -EBUSY);
-    g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_GET_INFO, &di), ==, 0);
+    ERR(group_open(h, GROUP), EBUSY);
+    OK(IOC(h, cdev, VFIO_DEVICE_GET_INFO, &di));
 
     /* IOAS A: RID traffic; IOAS B: PASID 5.  Same IOVA, different memory */
     mem_alloc(&ma, 2 * P);
@@ -1305,89 +1190,82 @@ static void test_cdev(void)
             .argsz = 11, .pt_id = ioas_a,
         };
 
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), EINVAL);
         a.argsz = 12;
         a.flags = 2;
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), EINVAL);
         a.flags = VFIO_DEVICE_ATTACH_PASID;         /* argsz without pasid */
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), EINVAL);
     }
     /* an IOAS attaches through an automatic HWPT, whose id comes back */
     pt = ioas_a;
-    g_assert_cmpint(attach(h, cdev, &pt, -1), ==, 0);
+    OK(attach(h, cdev, &pt, -1));
     g_assert_cmpuint(pt, !=, ioas_a);
     pt = 999;
-    g_assert_cmpint(attach(h, cdev, &pt, -1), ==, -ENOENT);
+    ERR(attach(h, cdev, &pt, -1), ENOENT);
 
     bus_master(h, cdev, true);
     memset(ma.p, 0x11, P);
-    g_assert_cmphex(engine(h, cdev, SIM_DMA_OP_COPY, 0, IOVA, IOVA + P, P),
-                    ==, SIM_DMA_STATUS_DONE);
-    g_assert_cmpuint(ma.p[P + P - 1], ==, 0x11);
-    g_assert_cmpuint(mb.p[P], ==, 0);
+    EQ(engine(h, cdev, SIM_DMA_OP_COPY, 0, IOVA, IOVA + P, P),
+       SIM_DMA_STATUS_DONE);
+    EQ(ma.p[P + P - 1], 0x11);
+    EQ(mb.p[P], 0);
 
     /* PASID domains: RID and PASID 5 on PASID-capable HWPTs */
     hwpt_a = hwpt_alloc(h, ifd, devid, ioas_a, IOMMU_HWPT_ALLOC_PASID);
     hwpt_b = hwpt_alloc(h, ifd, devid, ioas_b, IOMMU_HWPT_ALLOC_PASID);
     pt = hwpt_a;
-    g_assert_cmpint(attach(h, cdev, &pt, -1), ==, 0);       /* replace */
-    g_assert_cmpuint(pt, ==, hwpt_a);
+    OK(attach(h, cdev, &pt, -1));       /* replace */
+    EQ(pt, hwpt_a);
     pt = hwpt_b;
-    g_assert_cmpint(attach(h, cdev, &pt, 5), ==, 0);
-    g_assert_cmpuint(pt, ==, hwpt_b);
+    OK(attach(h, cdev, &pt, 5));
+    EQ(pt, hwpt_b);
 
-    g_assert_cmpint(sim_device_buffer_access(dev, 0, &(uint8_t){ 0xbb }, 1,
-                                             true), ==, 0);
-    g_assert_cmphex(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 5, 0, IOVA, 1),
-                    ==, SIM_DMA_STATUS_DONE);
-    g_assert_cmpuint(mb.p[0], ==, 0xbb);
-    g_assert_cmpuint(ma.p[0], ==, 0x11);
-    g_assert_cmphex(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 0, 0, IOVA, 1),
-                    ==, SIM_DMA_STATUS_DONE);
-    g_assert_cmpuint(ma.p[0], ==, 0xbb);
+    OK(sim_device_buffer_access(dev, 0, &(uint8_t){ 0xbb }, 1, true));
+    EQ(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 5, 0, IOVA, 1),
+       SIM_DMA_STATUS_DONE);
+    EQ(mb.p[0], 0xbb);
+    EQ(ma.p[0], 0x11);
+    EQ(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 0, 0, IOVA, 1),
+       SIM_DMA_STATUS_DONE);
+    EQ(ma.p[0], 0xbb);
     /* another PASID is attached to nothing */
     drain_faults(h);
-    g_assert_cmpuint(status_fault(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 6,
-                                         0, IOVA, 1)), ==, SIM_FAULT_BLOCKED);
+    EQ(status_fault(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 6, 0, IOVA, 1)),
+       SIM_FAULT_BLOCKED);
 
     /* DETACH checks, then PASID 5 and the RID are blocked */
     {
         struct vfio_device_detach_iommufd_pt d = { .argsz = 7 };
 
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d), EINVAL);
         d.argsz = 8;
         d.flags = 4;
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d), EINVAL);
         d.flags = VFIO_DEVICE_DETACH_PASID;
-        g_assert_cmpint(IOC(h, cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d), ==,
-                        -EINVAL);
+        ERR(IOC(h, cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d), EINVAL);
     }
-    g_assert_cmpint(detach(h, cdev, 5), ==, 0);
-    g_assert_cmpuint(status_err(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 5, 0,
-                                       IOVA, 1)), ==, SIM_DMA_ERR_FAULT);
-    g_assert_cmpint(detach(h, cdev, -1), ==, 0);
-    g_assert_cmpuint(status_fault(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 0,
-                                         0, IOVA, 1)), ==, SIM_FAULT_BLOCKED);
+    OK(detach(h, cdev, 5));
+    EQ(status_err(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 5, 0, IOVA, 1)),
+       SIM_DMA_ERR_FAULT);
+    OK(detach(h, cdev, -1));
+    EQ(status_fault(engine(h, cdev, SIM_DMA_OP_FROM_BUFFER, 0, 0, IOVA, 1)),
+       SIM_FAULT_BLOCKED);
     drain_faults(h);
 
     /* the device cannot go while bound; closing the cdev unbinds */
-    g_assert_cmpint(sim_host_remove_device(h, dev), ==, -EBUSY);
-    g_assert_cmpint(sim_close(h, cdev), ==, 0);
+    ERR(sim_host_remove_device(h, dev), EBUSY);
+    OK(sim_close(h, cdev));
     cdev = group_open(h, GROUP);
     g_assert_cmpint(cdev, >=, 0);
-    g_assert_cmpint(sim_close(h, cdev), ==, 0);
-    g_assert_cmpint(sim_close(h, c), ==, 0);
-    g_assert_cmpint(sim_close(h, ifd), ==, 0);
-    g_assert_cmpint(sim_host_remove_device(h, dev), ==, 0);
+    OK(sim_close(h, cdev));
+    OK(sim_close(h, c));
+    OK(sim_close(h, ifd));
+    OK(sim_host_remove_device(h, dev));
     sim_host_free(h);
     mem_free(&ma);
     mem_free(&mb);
-    g_assert_cmpint(count_fds(), ==, fds);
+    EQ(count_fds(), fds);
 }
 
 static void test_cdev_group_exclusion(void)
@@ -1401,27 +1279,27 @@ static void test_cdev_group_exclusion(void)
     legacy_up(&l, HOST_TEXT, VFIO_TYPE1v2_IOMMU);
     ifd = sim_open(l.h, "/dev/iommu", O_RDWR, 0);
     /* cdev ioctls on a group-path fd */
-    g_assert_cmpint(cdev_bind(l.h, l.device, ifd, NULL), ==, -EINVAL);
-    g_assert_cmpint(attach(l.h, l.device, &pt, -1), ==, -ENOTTY);
-    g_assert_cmpint(detach(l.h, l.device, -1), ==, -ENOTTY);
+    ERR(cdev_bind(l.h, l.fd, ifd, NULL), EINVAL);
+    ERR(attach(l.h, l.fd, &pt, -1), ENOTTY);
+    ERR(detach(l.h, l.fd, -1), ENOTTY);
     /* a cdev of a device whose group is open through the group interface */
     path = cdev_path(l.h, BDF, &rdev);
     cdev = sim_open(l.h, path, O_RDWR, 0);
     g_assert_cmpint(cdev, >=, 0);
-    g_assert_cmpint(cdev_bind(l.h, cdev, ifd, NULL), ==, -EBUSY);
-    g_assert_cmpint(sim_close(l.h, cdev), ==, 0);
-    g_assert_cmpint(sim_close(l.h, ifd), ==, 0);
+    ERR(cdev_bind(l.h, cdev, ifd, NULL), EBUSY);
+    OK(sim_close(l.h, cdev));
+    OK(sim_close(l.h, ifd));
     legacy_down(&l);
 }
 
-/* ---- the tree -------------------------------------------------------------------- */
+/* ---- the tree ----------------------------------------------------------- */
 
 static char *read_text(SimHost *h, const char *path)
 {
     char buf[600];
     char *text = NULL;
 
-    g_assert_cmpint(sim_translate_path(h, path, buf, sizeof(buf)), ==, 0);
+    OK(sim_translate_path(h, path, buf, sizeof(buf)));
     g_assert_true(g_file_get_contents(buf, &text, NULL, NULL));
     return text;
 }
@@ -1445,7 +1323,7 @@ static void test_tree(void)
     g_assert_cmpint(n, >, 0);
     link[n] = '\0';
     g_assert_cmpstr(link, ==, "../../../kernel/iommu_groups/7");
-    g_assert_cmpint(sim_stat(h, SYSDEV "/iommu_group", &st), ==, 0);
+    OK(sim_stat(h, SYSDEV "/iommu_group", &st));
     g_assert_true(S_ISDIR(st.st_mode));
     n = sim_readlink(h, SYSDEV "/driver", link, sizeof(link) - 1);
     link[MAX(n, 0)] = '\0';
@@ -1463,55 +1341,51 @@ static void test_tree(void)
     g_assert_cmpstr(t4, ==, "0x8086\n");
     g_assert_cmpstr(t5, ==, "77\n");
 
-    g_assert_cmpint(sim_listdir(h, "/sys/kernel/iommu_groups/7/devices",
-                                &names), ==, 2);
+    EQ(sim_listdir(h, "/sys/kernel/iommu_groups/7/devices", &names), 2);
     g_assert_cmpstr(names[0], ==, BDF);
     g_assert_cmpstr(names[1], ==, "0000:02:00.1");
     sim_strv_free(names);
-    g_assert_cmpint(sim_listdir(h, "/dev/vfio", &names), ==, 3);
+    EQ(sim_listdir(h, "/dev/vfio", &names), 3);
     g_assert_cmpstr(names[0], ==, "7");
     g_assert_cmpstr(names[1], ==, "devices");
     g_assert_cmpstr(names[2], ==, "vfio");
     sim_strv_free(names);
-    g_assert_cmpint(sim_listdir(h, "/dev/vfio/devices", &names), ==, 2);
+    EQ(sim_listdir(h, "/dev/vfio/devices", &names), 2);
     sim_strv_free(names);
-    g_assert_cmpint(sim_listdir(h, "/sys/bus/pci/devices", &names), ==, 2);
+    EQ(sim_listdir(h, "/sys/bus/pci/devices", &names), 2);
     sim_strv_free(names);
 
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/7", &st), ==, 0);
+    OK(sim_stat(h, "/dev/vfio/7", &st));
     g_assert_true(S_ISCHR(st.st_mode));
-    g_assert_cmpuint(st.st_rdev, ==, makedev(SIM_VFIO_GROUP_MAJOR, 7));
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/vfio", &st), ==, 0);
-    g_assert_cmpuint(st.st_rdev, ==, makedev(10, 196));
-    g_assert_cmpint(sim_stat(h, "/sys/class/vfio-dev/vfio0/dev", &st), ==, 0);
+    EQ(st.st_rdev, makedev(SIM_VFIO_GROUP_MAJOR, 7));
+    OK(sim_stat(h, "/dev/vfio/vfio", &st));
+    EQ(st.st_rdev, makedev(10, 196));
+    OK(sim_stat(h, "/sys/class/vfio-dev/vfio0/dev", &st));
     n = sim_readlink(h, "/dev/char/511:0", link, sizeof(link) - 1);
     g_assert_cmpint(n, >, 0);
     link[n] = '\0';
     g_assert_cmpstr(link, ==, "../vfio/devices/vfio0");
-    g_assert_cmpint(sim_stat(h, "/dev/char/511:1", &st), ==, 0);
-    g_assert_cmpuint(st.st_rdev, ==, makedev(511, 1));
-    g_assert_cmpint(sim_access(h, "/sys/devices/virtual/iommu/dmar0/"
-                               "intel-iommu/cap", R_OK), ==, 0);
+    OK(sim_stat(h, "/dev/char/511:1", &st));
+    EQ(st.st_rdev, makedev(511, 1));
+    OK(sim_access(h, "/sys/devices/virtual/iommu/dmar0/intel-iommu/cap",
+                  R_OK));
 
     /* removing a device removes its entries; the group goes with the last */
-    g_assert_cmpint(sim_host_remove_device(h, sim_host_find_device(h, BDF)),
-                    ==, 0);
-    g_assert_cmpint(sim_stat(h, SYSDEV, &st), ==, -ENOENT);
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/devices/vfio0", &st), ==, -ENOENT);
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/7", &st), ==, 0);
-    g_assert_cmpint(sim_host_remove_device(h, sim_host_find_device(h,
-                                           "0000:02:00.1")), ==, 0);
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/7", &st), ==, -ENOENT);
-    g_assert_cmpint(sim_stat(h, "/sys/kernel/iommu_groups/7", &st), ==,
-                    -ENOENT);
+    OK(sim_host_remove_device(h, sim_host_find_device(h, BDF)));
+    ERR(sim_stat(h, SYSDEV, &st), ENOENT);
+    ERR(sim_stat(h, "/dev/vfio/devices/vfio0", &st), ENOENT);
+    OK(sim_stat(h, "/dev/vfio/7", &st));
+    OK(sim_host_remove_device(h, sim_host_find_device(h, "0000:02:00.1")));
+    ERR(sim_stat(h, "/dev/vfio/7", &st), ENOENT);
+    ERR(sim_stat(h, "/sys/kernel/iommu_groups/7", &st), ENOENT);
     /* the cdev number is reused */
     {
         SimDeviceDesc d;
 
         sim_device_desc_init(&d);
         g_strlcpy(d.bdf, "0000:05:00.0", sizeof(d.bdf));
-        g_assert_cmpint(sim_host_add_device(h, &d, NULL), ==, 0);
-        g_assert_cmpint(sim_stat(h, "/dev/vfio/devices/vfio0", &st), ==, 0);
+        OK(sim_host_add_device(h, &d, NULL));
+        OK(sim_stat(h, "/dev/vfio/devices/vfio0", &st));
     }
     sim_host_free(h);
 }
@@ -1522,16 +1396,16 @@ static void test_legacy_only_tree(void)
     struct stat st;
     char **names = NULL;
 
-    g_assert_cmpint(sim_stat(h, "/dev/iommu", &st), ==, -ENOENT);
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/devices", &st), ==, -ENOENT);
-    g_assert_cmpint(sim_listdir(h, SYSDEV "/vfio-dev", &names), ==, -ENOENT);
-    g_assert_cmpint(sim_stat(h, SYSDEV "/iommu_group", &st), ==, 0);
-    g_assert_cmpint(sim_listdir(h, "/dev/vfio", &names), ==, 2);
+    ERR(sim_stat(h, "/dev/iommu", &st), ENOENT);
+    ERR(sim_stat(h, "/dev/vfio/devices", &st), ENOENT);
+    ERR(sim_listdir(h, SYSDEV "/vfio-dev", &names), ENOENT);
+    OK(sim_stat(h, SYSDEV "/iommu_group", &st));
+    EQ(sim_listdir(h, "/dev/vfio", &names), 2);
     sim_strv_free(names);
     sim_host_free(h);
 }
 
-/* ---- fd passing -------------------------------------------------------------------- */
+/* ---- fd passing --------------------------------------------------------- */
 
 static void send_fd(int sock, int fd)
 {
@@ -1548,7 +1422,7 @@ static void send_fd(int sock, int fd)
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    g_assert_cmpint(sendmsg(sock, &msg, 0), ==, 1);
+    EQ(sendmsg(sock, &msg, 0), 1);
 }
 
 static int recv_fd(int sock)
@@ -1562,7 +1436,7 @@ static int recv_fd(int sock)
     };
     int fd;
 
-    g_assert_cmpint(recvmsg(sock, &msg, 0), ==, 1);
+    EQ(recvmsg(sock, &msg, 0), 1);
     memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
     return fd;
 }
@@ -1579,57 +1453,56 @@ static void test_fd_passing(void)
     dev_t rdev;
 
     /* a manager opens the group and passes it; the VMM gets a new fd */
-    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
     g = group_open(h, GROUP);
     send_fd(sv[0], g);
     got = recv_fd(sv[1]);
     g_assert_cmpint(got, !=, g);
-    g_assert_cmpint(sim_fd_lookup(h, got), ==, 1);
-    g_assert_cmpint(sim_close(h, g), ==, 0);        /* the manager's copy */
-    g_assert_cmpint(IOC(h, got, VFIO_GROUP_GET_STATUS, &st), ==, 0);
-    g_assert_cmpuint(st.flags, ==, VFIO_GROUP_FLAGS_VIABLE);
+    EQ(sim_fd_lookup(h, got), 1);
+    OK(sim_close(h, g));        /* the manager's copy */
+    OK(IOC(h, got, VFIO_GROUP_GET_STATUS, &st));
+    EQ(st.flags, VFIO_GROUP_FLAGS_VIABLE);
     /* the same open file: still one opener */
-    g_assert_cmpint(group_open(h, GROUP), ==, -EBUSY);
+    ERR(group_open(h, GROUP), EBUSY);
     /* (an fd in flight is in no fd table: receive before closing) */
     c = sim_open(h, "/dev/vfio/vfio", O_RDWR, 0);
     send_fd(sv[0], c);
     got2 = recv_fd(sv[1]);
-    g_assert_cmpint(sim_close(h, c), ==, 0);
+    OK(sim_close(h, c));
     c = got2;
-    g_assert_cmpint(IOC(h, got, VFIO_GROUP_SET_CONTAINER, &c), ==, 0);
-    g_assert_cmpint(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), ==, 0);
-    g_assert_cmpint(sim_close(h, got), ==, 0);
-    g_assert_cmpint(sim_close(h, c), ==, 0);
+    OK(IOC(h, got, VFIO_GROUP_SET_CONTAINER, &c));
+    OK(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+    OK(sim_close(h, got));
+    OK(sim_close(h, c));
 
     /* a cdev node opened directly in the private tree (as libvirt would) */
     path = cdev_path(h, BDF, &rdev);
-    g_assert_cmpint(sim_translate_path(h, path, real, sizeof(real)), ==, 0);
+    OK(sim_translate_path(h, path, real, sizeof(real)));
     raw = open(real, O_RDWR | O_CLOEXEC);
     g_assert_cmpint(raw, >=, 0);
     send_fd(sv[0], raw);
     close(raw);
     raw = recv_fd(sv[1]);
-    g_assert_cmpint(sim_fd_lookup(h, raw), ==, 1);
+    EQ(sim_fd_lookup(h, raw), 1);
     ifd = sim_open(h, "/dev/iommu", O_RDWR, 0);
     send_fd(sv[0], ifd);
     got2 = recv_fd(sv[1]);
-    g_assert_cmpint(sim_close(h, ifd), ==, 0);
+    OK(sim_close(h, ifd));
     ifd = got2;
-    g_assert_cmpint(cdev_bind(h, raw, ifd, NULL), ==, 0);
-    g_assert_cmpint(IOC(h, raw, VFIO_DEVICE_GET_INFO, &di), ==, 0);
-    g_assert_cmpuint(di.num_regions, ==, VFIO_PCI_NUM_REGIONS);
-    g_assert_cmpint(sim_close(h, raw), ==, 0);
-    g_assert_cmpint(sim_close(h, ifd), ==, 0);
+    OK(cdev_bind(h, raw, ifd, NULL));
+    OK(IOC(h, raw, VFIO_DEVICE_GET_INFO, &di));
+    EQ(di.num_regions, VFIO_PCI_NUM_REGIONS);
+    OK(sim_close(h, raw));
+    OK(sim_close(h, ifd));
 
     close(sv[0]);
     close(sv[1]);
-    g_assert_cmpint(sim_host_remove_device(h, sim_host_find_device(h, BDF)),
-                    ==, 0);
+    OK(sim_host_remove_device(h, sim_host_find_device(h, BDF)));
     sim_host_free(h);
-    g_assert_cmpint(count_fds(), ==, fds);
+    EQ(count_fds(), fds);
 }
 
-/* ---- driver binding and viability --------------------------------------------------- */
+/* ---- driver binding and viability --------------------------------------- */
 
 static void test_driver_viability(void)
 {
@@ -1643,51 +1516,48 @@ static void test_driver_viability(void)
     int g, c, dev;
     ssize_t n;
 
-    g_assert_cmpint(sim_device_set_driver(d1, "bad name"), ==, -EINVAL);
-    g_assert_cmpint(sim_device_set_driver(d1, NULL), ==, -EINVAL);
+    ERR(sim_device_set_driver(d1, "bad name"), EINVAL);
+    ERR(sim_device_set_driver(d1, NULL), EINVAL);
     /* a kernel driver on one device: the group is not viable */
-    g_assert_cmpint(sim_device_set_driver(d1, "e1000e"), ==, 0);
+    OK(sim_device_set_driver(d1, "e1000e"));
     n = sim_readlink(h, "/sys/bus/pci/devices/0000:02:00.1/driver", link,
                      sizeof(link) - 1);
     link[MAX(n, 0)] = '\0';
     g_assert_cmpstr(link, ==, "../../../bus/pci/drivers/e1000e");
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/devices/vfio1", &sb), ==, -ENOENT);
+    ERR(sim_stat(h, "/dev/vfio/devices/vfio1", &sb), ENOENT);
     g = group_open(h, GROUP);
     g_assert_cmpint(g, >=, 0);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_STATUS, &st), ==, 0);
-    g_assert_cmpuint(st.flags, ==, 0);
+    OK(IOC(h, g, VFIO_GROUP_GET_STATUS, &st));
+    EQ(st.flags, 0);
     c = sim_open(h, "/dev/vfio/vfio", O_RDWR, 0);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c), ==, -EBUSY);
+    ERR(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c), EBUSY);
     /* unbound devices do not break viability */
-    g_assert_cmpint(sim_device_set_driver(d1, ""), ==, 0);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_STATUS, &st), ==, 0);
-    g_assert_cmpuint(st.flags, ==, VFIO_GROUP_FLAGS_VIABLE);
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c), ==, 0);
-    g_assert_cmpint(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), ==, 0);
+    OK(sim_device_set_driver(d1, ""));
+    OK(IOC(h, g, VFIO_GROUP_GET_STATUS, &st));
+    EQ(st.flags, VFIO_GROUP_FLAGS_VIABLE);
+    OK(IOC(h, g, VFIO_GROUP_SET_CONTAINER, &c));
+    OK(IOCV(h, c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
     /* ... but they are no VFIO devices */
-    g_assert_cmpint(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, "0000:02:00.1"), ==,
-                    -ENODEV);
+    ERR(IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, "0000:02:00.1"), ENODEV);
     /* a kernel driver cannot take a device of a user-owned group */
-    g_assert_cmpint(sim_device_set_driver(d1, "e1000e"), ==, -EBUSY);
-    g_assert_cmpint(sim_device_set_driver(d1, "vfio-pci"), ==, 0);
+    ERR(sim_device_set_driver(d1, "e1000e"), EBUSY);
+    OK(sim_device_set_driver(d1, "vfio-pci"));
     /* an open device is asked to be released, and stays */
     dev = IOC(h, g, VFIO_GROUP_GET_DEVICE_FD, BDF);
     g_assert_cmpint(dev, >=, 0);
-    g_assert_cmpint(set_irqs(h, dev, VFIO_PCI_REQ_IRQ_INDEX,
-                             VFIO_IRQ_SET_DATA_EVENTFD |
-                             VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &req, 4), ==,
-                    0);
-    g_assert_cmpint(sim_device_set_driver(d0, ""), ==, -EBUSY);
-    g_assert_cmpuint(efd_take(req), ==, 1);
-    g_assert_cmpint(sim_close(h, dev), ==, 0);
-    g_assert_cmpint(sim_close(h, g), ==, 0);
-    g_assert_cmpint(sim_close(h, c), ==, 0);
+    OK(set_irqs(h, dev, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
+                VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &req, 4));
+    ERR(sim_device_set_driver(d0, ""), EBUSY);
+    EQ(efd_take(req), 1);
+    OK(sim_close(h, dev));
+    OK(sim_close(h, g));
+    OK(sim_close(h, c));
     /* no device on vfio-pci: no group node */
-    g_assert_cmpint(sim_device_set_driver(d0, ""), ==, 0);
-    g_assert_cmpint(sim_device_set_driver(d1, ""), ==, 0);
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/7", &sb), ==, -ENOENT);
-    g_assert_cmpint(sim_device_set_driver(d1, "vfio-pci"), ==, 0);
-    g_assert_cmpint(sim_stat(h, "/dev/vfio/7", &sb), ==, 0);
+    OK(sim_device_set_driver(d0, ""));
+    OK(sim_device_set_driver(d1, ""));
+    ERR(sim_stat(h, "/dev/vfio/7", &sb), ENOENT);
+    OK(sim_device_set_driver(d1, "vfio-pci"));
+    OK(sim_stat(h, "/dev/vfio/7", &sb));
     sim_host_free(h);
     close(req);
 }
@@ -1706,24 +1576,23 @@ static void test_free_while_open(void)
 
     legacy_up(&l, HOST_TEXT ";device:bdf=0000:03:00.0,group=8", 3);
     mem_alloc(&m, P);
-    g_assert_cmpint(dma_map(l.h, l.container, uva(&m, 0), IOVA, P, RW), ==,
-                    0);
-    g_assert_cmpint(msix_eventfds(l.h, l.device, 0, 1, &efd), ==, 0);
-    g_assert_cmpint(sim_mmap(l.h, NULL, P, PROT_READ, MAP_SHARED, l.device,
-                             region(l.h, l.device, 2).offset, &p), ==, 0);
+    OK(dma_map(l.h, l.c, uva(&m, 0), IOVA, P, RW));
+    OK(msix_eventfds(l.h, l.fd, 0, 1, &efd));
+    OK(sim_mmap(l.h, NULL, P, PROT_READ, MAP_SHARED, l.fd,
+                region(l.h, l.fd, 2).offset, &p));
     path = cdev_path(l.h, "0000:03:00.0", &rdev);
     ifd = sim_open(l.h, "/dev/iommu", O_RDWR, 0);
     cdev = sim_open(l.h, path, O_RDWR, 0);
-    g_assert_cmpint(cdev_bind(l.h, cdev, ifd, NULL), ==, 0);
+    OK(cdev_bind(l.h, cdev, ifd, NULL));
     sim_host_free(l.h);
-    close(l.device);
-    close(l.group);
-    close(l.container);
+    close(l.fd);
+    close(l.g);
+    close(l.c);
     close(ifd);
     close(cdev);
     close(efd);
     mem_free(&m);
-    g_assert_cmpint(count_fds(), ==, fds);
+    EQ(count_fds(), fds);
 }
 
 int main(int argc, char **argv)
