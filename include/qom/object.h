@@ -334,6 +334,8 @@ ObjectProperty *object_property_add_link(Object *obj, const char *name,
  */
 Object *object_resolve_link(const char *name, const char *path,
                             const char *type, Error **errp);
+/* The target of a link made by object_property_add_link(), else NULL. */
+Object *object_link_property_target(ObjectProperty *prop);
 bool object_property_allow_set_link(const Object *obj, const char *name,
                                     Object *val, Error **errp);
 
