@@ -307,6 +307,14 @@ DECLARE_OBJ_CHECKERS(PCIDevice, PCIDeviceClass, PCI_DEVICE, TYPE_PCI_DEVICE)
 struct HostIOMMUDevice;
 
 /*
+ * get_viommu_flags() bits.  WANT_NESTING_PARENT: the vIOMMU will nest its
+ * guest's stage-1 tables over the host stage 2, so an iommufd-backed
+ * assigned device must be attached to an HWPT allocated as a nesting
+ * parent.
+ */
+#define VIOMMU_FLAG_WANT_NESTING_PARENT (1ULL << 0)
+
+/*
  * Registered on a root bus by a vIOMMU with pci_setup_iommu(); applies to
  * the devices on that bus and on every bus behind its bridges.  bus and
  * devfn are the device's own (no requester-id aliasing: viommu has only
