@@ -26,6 +26,8 @@
 #include "hw/boards.h"
 #include "hw/pci/pci_host.h"
 #include "hw/qdev-properties.h"
+#include "system/host_iommu_device.h"
+#include "system/iommufd.h"
 
 /* --- Configuration (qemu_behaviour §4) ----------------------------------- */
 
@@ -525,8 +527,136 @@ static AddressSpace *vtd_get_address_space(PCIBus *bus, void *opaque,
     return &vtd_address_space_new(s, bus, devfn)->as;
 }
 
+/* --- Host IOMMU devices of assigned devices ------------------------------------ */
+
+/* One accepted host IOMMU device; s->host_iommu_devs owns it and a ref. */
+typedef struct VTDHostIOMMUDev {
+    PCIBus *bus;
+    int devfn;
+    HostIOMMUDevice *hiod;
+} VTDHostIOMMUDev;
+
+static void vtd_hiod_entry_free(gpointer data)
+{
+    VTDHostIOMMUDev *e = data;
+
+    object_unref(OBJECT(e->hiod));
+    g_free(e);
+}
+
+static int vtd_hiod_find(IntelIOMMUState *s, PCIBus *bus, int devfn)
+{
+    for (guint i = 0; s->host_iommu_devs && i < s->host_iommu_devs->len;
+         i++) {
+        VTDHostIOMMUDev *e = g_ptr_array_index(s->host_iommu_devs, i);
+
+        if (e->bus == bus && e->devfn == devfn) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Checks only needed for first-stage translation (x-flts=on). */
+static bool vtd_check_hiod_flts(IntelIOMMUState *s, HostIOMMUDevice *hiod,
+                                Error **errp)
+{
+    int ret;
+
+    if (!object_dynamic_cast(OBJECT(hiod), TYPE_HOST_IOMMU_DEVICE_IOMMUFD)) {
+        error_setg(errp, "Need IOMMUFD backend when x-flts=on");
+        return false;
+    }
+    ret = host_iommu_device_get_cap(hiod, HOST_IOMMU_DEVICE_CAP_IOMMU_TYPE,
+                                    errp);
+    if (ret < 0) {
+        return false;
+    }
+    if (ret != IOMMU_HW_INFO_TYPE_INTEL_VTD) {
+        error_setg(errp, "Incompatible host platform IOMMU type %d", ret);
+        return false;
+    }
+    if (s->fs1gp) {
+        ret = host_iommu_device_get_cap(hiod, HOST_IOMMU_DEVICE_CAP_FS1GP,
+                                        errp);
+        if (ret < 0) {
+            return false;
+        }
+        if (!ret) {
+            error_setg(errp, "First stage 1GB large page is unsupported by "
+                       "host IOMMU");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool vtd_check_hiod(IntelIOMMUState *s, HostIOMMUDevice *hiod,
+                           Error **errp)
+{
+    int host_aw = host_iommu_device_get_cap(hiod,
+                                            HOST_IOMMU_DEVICE_CAP_AW_BITS,
+                                            errp);
+
+    if (host_aw < 0) {
+        return false;
+    }
+    if (s->aw_bits > host_aw) {
+        error_setg(errp, "aw-bits %d > host aw-bits %d", s->aw_bits, host_aw);
+        return false;
+    }
+    return !s->flts || vtd_check_hiod_flts(s, hiod, errp);
+}
+
+static bool vtd_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
+                                 HostIOMMUDevice *hiod, Error **errp)
+{
+    IntelIOMMUState *s = opaque;
+    VTDHostIOMMUDev *e;
+
+    if (!s->caching_mode) {
+        error_setg(errp, "Device assignment is not allowed without enabling "
+                   "caching-mode=on for Intel IOMMU.");
+        return false;
+    }
+    if (vtd_hiod_find(s, bus, devfn) >= 0) {
+        error_setg(errp, "Host IOMMU device already exist");
+        return false;
+    }
+    if (!vtd_check_hiod(s, hiod, errp)) {
+        return false;
+    }
+    e = g_new0(VTDHostIOMMUDev, 1);
+    e->bus = bus;
+    e->devfn = devfn;
+    e->hiod = hiod;
+    object_ref(OBJECT(hiod));
+    g_ptr_array_add(s->host_iommu_devs, e);
+    return true;
+}
+
+static void vtd_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
+{
+    IntelIOMMUState *s = opaque;
+    int i = vtd_hiod_find(s, bus, devfn);
+
+    if (i >= 0) {
+        g_ptr_array_remove_index(s->host_iommu_devs, (guint)i);
+    }
+}
+
+static uint64_t vtd_get_viommu_flags(void *opaque)
+{
+    IntelIOMMUState *s = opaque;
+
+    return s->flts ? VIOMMU_FLAG_WANT_NESTING_PARENT : 0;
+}
+
 static const PCIIOMMUOps vtd_pci_iommu_ops = {
     .get_address_space = vtd_get_address_space,
+    .set_iommu_device = vtd_set_iommu_device,
+    .unset_iommu_device = vtd_unset_iommu_device,
+    .get_viommu_flags = vtd_get_viommu_flags,
 };
 
 /* --- Device -------------------------------------------------------------------- */
@@ -603,6 +733,7 @@ static bool vtd_realize(DeviceState *dev, Error **errp)
     }
     vtd_cap_init(s);
     s->address_spaces = g_ptr_array_new_with_free_func(vtd_address_space_free);
+    s->host_iommu_devs = g_ptr_array_new_with_free_func(vtd_hiod_entry_free);
     vtd_caches_init(s);
     vtd_inval_init(s);
     vtd_ir_init(s);
@@ -628,6 +759,10 @@ static void vtd_unrealize(DeviceState *dev)
         pci_setup_iommu(s->root_bus, NULL, NULL);
         object_unref(OBJECT(s->root_bus));
         s->root_bus = NULL;
+    }
+    if (s->host_iommu_devs) {
+        g_ptr_array_free(s->host_iommu_devs, true);
+        s->host_iommu_devs = NULL;
     }
     if (s->address_spaces) {
         g_ptr_array_free(s->address_spaces, true);

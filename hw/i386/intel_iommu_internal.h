@@ -843,6 +843,9 @@ struct IntelIOMMUState {
     /* Address spaces in creation order (VTDAddressSpace *, owned). */
     GPtrArray *address_spaces;
     PCIBus *root_bus;           /* where the hook is installed; ref held */
+    /* Accepted host IOMMU devices of assigned devices, keyed by (bus,
+     * devfn) (VTDHostIOMMUDev *, owned, each holding a ref on its hiod). */
+    GPtrArray *host_iommu_devs;
 };
 
 DECLARE_INSTANCE_CHECKER(IntelIOMMUState, INTEL_IOMMU_DEVICE,

@@ -41,6 +41,9 @@
 #include "hw/qdev-properties.h"
 #include "qapi/qjson.h"
 #include "system/reset.h"
+#include "system/host_iommu_device.h"
+#include "hw/boards.h"
+#include "util/range.h"
 #include "util/cutils.h"
 
 /* Little-endian fields: the PCI config helpers are plain LE accessors. */
@@ -492,19 +495,36 @@ static void viommu_attach(VirtIOIOMMUEndpoint *ep, VirtIOIOMMUDomain *d)
     viommu_notify_all(ep, NULL, IOMMU_NOTIFIER_MAP);
 }
 
-static const VirtIOIOMMUResvRegion *viommu_resv_overlap(VirtIOIOMMU *s,
-                                                        uint64_t start,
-                                                        uint64_t end)
+static const VirtIOIOMMUResvRegion *viommu_resv_array_overlap(GArray *a,
+                                                              uint64_t start,
+                                                              uint64_t end)
 {
-    for (guint i = 0; i < s->resv->len; i++) {
+    for (guint i = 0; a && i < a->len; i++) {
         const VirtIOIOMMUResvRegion *r =
-            &g_array_index(s->resv, VirtIOIOMMUResvRegion, i);
+            &g_array_index(a, VirtIOIOMMUResvRegion, i);
 
         if (r->start <= end && start <= r->end) {
             return r;
         }
     }
     return NULL;
+}
+
+/* A reserved region of the domain's endpoints overlapping [start, end]. */
+static const VirtIOIOMMUResvRegion *viommu_resv_overlap(VirtIOIOMMU *s,
+                                                        VirtIOIOMMUDomain *d,
+                                                        uint64_t start,
+                                                        uint64_t end)
+{
+    const VirtIOIOMMUResvRegion *r = viommu_resv_array_overlap(s->resv,
+                                                               start, end);
+
+    for (GList *l = d->endpoints; !r && l; l = l->next) {
+        VirtIOIOMMUEndpoint *ep = l->data;
+
+        r = viommu_resv_array_overlap(ep->host_resv, start, end);
+    }
+    return r;
 }
 
 /* --- Fault events (facts H.7) ------------------------------------------------- */
@@ -697,6 +717,12 @@ static void viommu_endpoint_free(gpointer data)
 {
     VirtIOIOMMUEndpoint *ep = data;
 
+    if (ep->hiod) {
+        object_unref(OBJECT(ep->hiod));
+    }
+    if (ep->host_resv) {
+        g_array_unref(ep->host_resv);
+    }
     address_space_destroy(&ep->as);
     memory_region_finalize(&ep->msi);
     memory_region_finalize(&ep->bypass);
@@ -805,7 +831,7 @@ static uint8_t viommu_req_map(VirtIOIOMMU *s, const uint8_t *req)
         return VIRTIO_IOMMU_S_RANGE;
     }
     if (viommu_mapping_overlaps(d->mappings, start, end) ||
-        viommu_resv_overlap(s, start, end)) {
+        viommu_resv_overlap(s, d, start, end)) {
         return VIRTIO_IOMMU_S_INVAL;
     }
     if (g_tree_nnodes(d->mappings) >= (gint)MIN(s->max_mappings, G_MAXINT)) {
@@ -866,25 +892,76 @@ static uint8_t viommu_req_unmap(VirtIOIOMMU *s, const uint8_t *req)
     return VIRTIO_IOMMU_S_OK;
 }
 
-/* The RESV_MEM properties of every endpoint (realize checked they fit). */
-static void viommu_fill_probe(VirtIOIOMMU *s, uint8_t *props)
+static bool viommu_put_resv(uint8_t *props, size_t *off, uint64_t start,
+                            uint64_t end, uint8_t subtype)
+{
+    uint8_t *p = props + *off;
+
+    if (*off + VIRTIO_IOMMU_RESV_MEM_SIZE > VIRTIO_IOMMU_PROBE_PROPS_SIZE) {
+        return false;
+    }
+    st16(p + VIRTIO_IOMMU_PROP_TYPE, VIRTIO_IOMMU_PROBE_T_RESV_MEM);
+    st16(p + VIRTIO_IOMMU_PROP_LENGTH,
+         VIRTIO_IOMMU_RESV_MEM_SIZE - VIRTIO_IOMMU_PROP_HEAD_SIZE);
+    p[VIRTIO_IOMMU_RESV_SUBTYPE] = subtype;
+    st64(p + VIRTIO_IOMMU_RESV_START, start);
+    st64(p + VIRTIO_IOMMU_RESV_END, end);
+    *off += VIRTIO_IOMMU_RESV_MEM_SIZE;
+    return true;
+}
+
+/*
+ * Reports [start, end] minus the regions of s->resv from index i on (they
+ * take priority over host ranges); false once the reply is full.
+ */
+static bool viommu_put_host_resv(VirtIOIOMMU *s, guint i, uint8_t *props,
+                                 size_t *off, uint64_t start, uint64_t end)
+{
+    for (; i < s->resv->len; i++) {
+        const VirtIOIOMMUResvRegion *r =
+            &g_array_index(s->resv, VirtIOIOMMUResvRegion, i);
+
+        if (r->start > end || start > r->end) {
+            continue;
+        }
+        if (r->start > start &&
+            !viommu_put_host_resv(s, i + 1, props, off, start,
+                                  r->start - 1)) {
+            return false;
+        }
+        if (r->end >= end) {
+            return true;
+        }
+        start = r->end + 1;
+    }
+    return viommu_put_resv(props, off, start, end,
+                           VIRTIO_IOMMU_RESV_MEM_T_RESERVED);
+}
+
+/*
+ * The RESV_MEM properties of ep: the property regions and the MSI window
+ * (realize checked they fit), then what the host reserves outside them
+ * (cut short if the reply is full).
+ */
+static void viommu_fill_probe(VirtIOIOMMU *s, VirtIOIOMMUEndpoint *ep,
+                              uint8_t *props)
 {
     size_t off = 0;
 
     for (guint i = 0; i < s->resv->len; i++) {
         const VirtIOIOMMUResvRegion *r =
             &g_array_index(s->resv, VirtIOIOMMUResvRegion, i);
-        uint8_t *p = props + off;
+        if (!viommu_put_resv(props, &off, r->start, r->end, r->subtype)) {
+            g_assert_not_reached();
+        }
+    }
+    for (guint i = 0; ep->host_resv && i < ep->host_resv->len; i++) {
+        const VirtIOIOMMUResvRegion *r =
+            &g_array_index(ep->host_resv, VirtIOIOMMUResvRegion, i);
 
-        assert(off + VIRTIO_IOMMU_RESV_MEM_SIZE <=
-               VIRTIO_IOMMU_PROBE_PROPS_SIZE);
-        st16(p + VIRTIO_IOMMU_PROP_TYPE, VIRTIO_IOMMU_PROBE_T_RESV_MEM);
-        st16(p + VIRTIO_IOMMU_PROP_LENGTH,
-             VIRTIO_IOMMU_RESV_MEM_SIZE - VIRTIO_IOMMU_PROP_HEAD_SIZE);
-        p[VIRTIO_IOMMU_RESV_SUBTYPE] = r->subtype;
-        st64(p + VIRTIO_IOMMU_RESV_START, r->start);
-        st64(p + VIRTIO_IOMMU_RESV_END, r->end);
-        off += VIRTIO_IOMMU_RESV_MEM_SIZE;
+        if (!viommu_put_host_resv(s, 0, props, &off, r->start, r->end)) {
+            break;
+        }
     }
 }
 
@@ -897,6 +974,7 @@ static unsigned viommu_req_probe(VirtIOIOMMU *s, VirtQueueElement *elem)
     };
     uint8_t *status = out + VIRTIO_IOMMU_PROBE_PROPS_SIZE +
                       VIRTIO_IOMMU_TAIL_STATUS;
+    VirtIOIOMMUEndpoint *ep;
 
     if (elem->in_len < sizeof(out)) {
         log_guest_error("virtio-iommu: PROBE with %" PRIu64 " writable "
@@ -905,11 +983,11 @@ static unsigned viommu_req_probe(VirtIOIOMMU *s, VirtQueueElement *elem)
     }
     if (virtqueue_elem_read(elem, 0, req, sizeof(req)) < sizeof(req)) {
         *status = VIRTIO_IOMMU_S_INVAL;
-    } else if (!viommu_find_endpoint(s,
-                                     ld32(req + VIRTIO_IOMMU_PROBE_ENDPOINT))) {
+    } else if (!(ep = viommu_find_endpoint(s,
+                                     ld32(req + VIRTIO_IOMMU_PROBE_ENDPOINT)))) {
         *status = VIRTIO_IOMMU_S_NOENT;
     } else {
-        viommu_fill_probe(s, out);
+        viommu_fill_probe(s, ep, out);
         *status = VIRTIO_IOMMU_S_OK;
     }
     return virtqueue_elem_write(elem, 0, out, sizeof(out)) == sizeof(out) ?
@@ -999,7 +1077,7 @@ static void viommu_get_config(VirtIODevice *vdev, uint8_t *config)
     VirtIOIOMMU *s = VIRTIO_IOMMU(vdev);
 
     memset(config, 0, VIRTIO_IOMMU_CONFIG_SIZE);
-    st64(config + VIRTIO_IOMMU_CFG_PAGE_SIZE_MASK, ~(s->granule - 1));
+    st64(config + VIRTIO_IOMMU_CFG_PAGE_SIZE_MASK, s->pgsize_mask);
     st64(config + VIRTIO_IOMMU_CFG_INPUT_START, 0);
     st64(config + VIRTIO_IOMMU_CFG_INPUT_END, s->input_end);
     st32(config + VIRTIO_IOMMU_CFG_DOMAIN_START, 0);
@@ -1086,17 +1164,134 @@ static AddressSpace *viommu_get_address_space(PCIBus *bus, void *opaque,
     return &viommu_endpoint_new(s, bus, devfn)->as;
 }
 
-/* Host IOMMU devices (vfio-pci): accepted without checks for now; the
- * reserved-region and page-size negotiation of qemu_behaviour §5 comes
- * with the host IOMMU device work. */
-static bool viommu_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
-                                    struct HostIOMMUDevice *dev, Error **errp)
+/* --- Host IOMMU devices of assigned devices (qemu_behaviour §5) ------------------ */
+
+static VirtIOIOMMUEndpoint *viommu_endpoint_get(VirtIOIOMMU *s, PCIBus *bus,
+                                                int devfn)
 {
+    for (guint i = 0; i < s->endpoints->len; i++) {
+        VirtIOIOMMUEndpoint *ep = g_ptr_array_index(s->endpoints, i);
+
+        if (ep->bus == bus && ep->devfn == devfn) {
+            return ep;
+        }
+    }
+    return viommu_endpoint_new(s, bus, devfn);
+}
+
+/* The complement of the usable ranges over [0, UINT64_MAX], RESERVED. */
+static GArray *viommu_invert_ranges(GList *usable)
+{
+    GArray *a = g_array_new(false, true, sizeof(VirtIOIOMMUResvRegion));
+    uint64_t next = 0;
+    bool done = false;
+
+    for (GList *l = usable; l && !done; l = l->next) {
+        const Range *r = l->data;
+
+        if (r->lob > next) {
+            VirtIOIOMMUResvRegion v = {
+                .start = next, .end = r->lob - 1,
+                .subtype = VIRTIO_IOMMU_RESV_MEM_T_RESERVED,
+            };
+
+            g_array_append_val(a, v);
+        }
+        if (r->upb == UINT64_MAX) {
+            done = true;
+        } else if (r->upb + 1 > next) {
+            next = r->upb + 1;
+        }
+    }
+    if (!done) {
+        VirtIOIOMMUResvRegion v = {
+            .start = next, .end = UINT64_MAX,
+            .subtype = VIRTIO_IOMMU_RESV_MEM_T_RESERVED,
+        };
+
+        g_array_append_val(a, v);
+    }
+    return a;
+}
+
+static bool viommu_check_page_size_mask(VirtIOIOMMU *s, HostIOMMUDevice *hiod,
+                                        uint64_t new_mask, Error **errp)
+{
+    MachineState *ms = (MachineState *)object_dynamic_cast(
+        qdev_get_machine(), TYPE_MACHINE);
+    bool frozen = ms && ms->done;
+
+    if (!(s->pgsize_mask & new_mask)) {
+        error_setg(errp, "%s: virtio-iommu reports a page size mask 0x%"
+                   PRIx64 " incompatible with currently supported mask 0x%"
+                   PRIx64, hiod->name ? hiod->name : "host IOMMU device",
+                   new_mask, s->pgsize_mask);
+        return false;
+    }
+    if (frozen) {
+        if (!(s->granule & new_mask)) {
+            error_setg(errp, "virtio-iommu does not support frozen granule "
+                       "0x%" PRIx64, s->granule);
+            return false;
+        }
+        return true;
+    }
+    s->pgsize_mask &= new_mask;
+    s->granule = s->pgsize_mask & -s->pgsize_mask;
+    return true;
+}
+
+static bool viommu_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
+                                    struct HostIOMMUDevice *hiod,
+                                    Error **errp)
+{
+    VirtIOIOMMU *s = opaque;
+    VirtIOIOMMUEndpoint *ep = viommu_endpoint_get(s, bus, devfn);
+    GList *usable;
+    uint64_t mask;
+
+    if (ep->hiod) {
+        error_setg(errp, "Host IOMMU device already exists");
+        return false;
+    }
+    if (ep->host_resv) {
+        error_setg(errp, "virtio-iommu does not support aliased BDF");
+        return false;
+    }
+    usable = host_iommu_device_get_iova_ranges(hiod);
+    if (usable) {
+        mask = host_iommu_device_get_page_size_mask(hiod);
+        if (mask && !viommu_check_page_size_mask(s, hiod, mask, errp)) {
+            range_list_free(usable);
+            return false;
+        }
+        ep->host_resv = viommu_invert_ranges(usable);
+        range_list_free(usable);
+    }
+    ep->hiod = hiod;
+    object_ref(OBJECT(hiod));
     return true;
 }
 
 static void viommu_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
 {
+    VirtIOIOMMU *s = opaque;
+
+    for (guint i = 0; i < s->endpoints->len; i++) {
+        VirtIOIOMMUEndpoint *ep = g_ptr_array_index(s->endpoints, i);
+
+        if (ep->bus != bus || ep->devfn != devfn) {
+            continue;
+        }
+        if (ep->host_resv) {
+            g_array_unref(ep->host_resv);
+            ep->host_resv = NULL;
+        }
+        if (ep->hiod) {
+            object_unref(OBJECT(ep->hiod));
+            ep->hiod = NULL;
+        }
+    }
 }
 
 static const PCIIOMMUOps viommu_pci_iommu_ops = {
@@ -1209,6 +1404,7 @@ static bool viommu_realize(VirtIODevice *vdev, Error **errp)
         return false;
     }
     s->granule = viommu_granule_size(s->granule_mode);
+    s->pgsize_mask = ~(s->granule - 1);
     s->input_end = s->aw_bits == 64 ? UINT64_MAX : (1ULL << s->aw_bits) - 1;
     s->bypass = s->boot_bypass;
 

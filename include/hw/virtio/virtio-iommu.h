@@ -225,6 +225,12 @@ typedef struct VirtIOIOMMUEndpoint {
     bool translating;           /* iommu (true) or bypass enabled */
 
     VirtIOIOMMUDomain *domain;  /* NULL while unattached */
+
+    /* The host IOMMU device of an assigned device (referenced), and the
+     * host's unusable IOVA ranges (VirtIOIOMMUResvRegion, RESERVED), both
+     * set by set_iommu_device and dropped by unset. */
+    struct HostIOMMUDevice *hiod;
+    GArray *host_resv;
 } VirtIOIOMMUEndpoint;
 
 struct VirtIOIOMMU {
@@ -242,7 +248,9 @@ struct VirtIOIOMMU {
     uint32_t max_mappings;      /* "x-max-mappings" */
 
     /* Derived at realize */
-    uint64_t granule;           /* smallest page, a power of 2 */
+    uint64_t granule;           /* smallest page of pgsize_mask */
+    uint64_t pgsize_mask;       /* config.page_size_mask; ANDed with the
+                                 * hosts' masks before machine init */
     uint64_t input_end;         /* 2^aw_bits - 1 */
     GArray *resv;               /* prop_resv + the MSI window */
     PCIDevice *proxy;           /* our PCI function: its DMA bypasses us */

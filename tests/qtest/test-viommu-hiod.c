@@ -1,0 +1,434 @@
+/*
+ * The vIOMMU side of set/unset_iommu_device: what intel-iommu and
+ * virtio-iommu accept and refuse of the host IOMMU device behind a
+ * vfio-pci on the simulated host (qemu_behaviour §4, §5).  Cold plug
+ * refusals exit 1 with the message; hotplug refusals are the device_add
+ * error and leave nothing behind.
+ */
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <glib.h>
+
+#include "libqtest.h"
+#include "libvirtio.h"
+
+#define HOST_BDF        "0000:02:00.0"
+#define VFIO_DEVFN      (4 << 3)
+#define SIM_DEV         "-object sim-pci-device,id=d0,sim-host=h," \
+                        "host=" HOST_BDF ",iommu-group=5 "
+#define LEGACY_DEV      "-device vfio-pci,host=" HOST_BDF ",addr=04.0," \
+                        "id=vfio0 "
+#define IOMMUFD_DEV     "-object iommufd,id=fd0 " \
+                        "-device vfio-pci,host=" HOST_BDF ",addr=04.0," \
+                        "id=vfio0,iommufd=fd0 "
+#define RP_ARGS         "-device pcie-root-port,id=rp0,addr=05.0," \
+                        "chassis=1,slot=1 "
+#define REFUSED         "vfio " HOST_BDF ": Failed to set vIOMMU: "
+
+/* The binary's stderr; *status its exit code (-1 if it did not exit). */
+static char *run_binary(const char *args, int *status)
+{
+    const char *bin = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *cmdline = NULL;
+    g_auto(GStrv) argv = NULL;
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *out = NULL;
+    char *err = NULL;
+    int wstatus = 0;
+
+    g_assert_nonnull(bin);
+    cmdline = g_strdup_printf("%s -M q35 -display none -accel qtest %s", bin,
+                              args);
+    argv = g_strsplit(g_strstrip(cmdline), " ", 0);
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &wstatus, &gerr));
+    g_assert_no_error(gerr);
+    *status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+    return err;
+}
+
+static void expect_exit(const char *args, const char *msg)
+{
+    int status;
+    g_autofree char *err = run_binary(args, &status);
+
+    if (status != 1 || !strstr(err, msg)) {
+        g_error("'%s': exit %d, '%s' lacks '%s'", args, status, err, msg);
+    }
+}
+
+/* device_add of vfio-pci id v0 on rp0; NULL on success, else the error. */
+static char *hotplug(QTestState *s, bool iommufd)
+{
+    JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"device_add\", "
+                                "\"arguments\": {\"driver\": \"vfio-pci\", "
+                                "\"id\": \"v0\", \"bus\": \"rp0\", "
+                                "\"host\": \"" HOST_BDF "\"%s}}",
+                                iommufd ? ", \"iommufd\": \"fd0\"" : "");
+    char *err = NULL;
+
+    if (qmp_rsp_is_err(rsp)) {
+        err = qmp_expect_error(rsp, "GenericError");
+    }
+    json_object_unref(rsp);
+    return err;
+}
+
+/* Whether /machine/peripheral has a child named name. */
+static bool peripheral_has(QTestState *s, const char *name)
+{
+    JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"qom-list\", "
+                                "\"arguments\": {\"path\": "
+                                "\"/machine/peripheral\"}}");
+    JsonArray *a = json_node_get_array(qmp_expect_return(rsp));
+    bool found = false;
+
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+
+        if (!strcmp(json_object_get_string_member(o, "name"), name)) {
+            found = true;
+        }
+    }
+    json_object_unref(rsp);
+    return found;
+}
+
+/* A refused hotplug, twice: the error, and the process as it was. */
+static void expect_hotplug_refused(QTestState *s, bool iommufd,
+                                   const char *msg)
+{
+    int fds = qtest_count_fds(s);
+
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *err = hotplug(s, iommufd);
+
+        g_assert_nonnull(err);
+        if (!g_str_has_prefix(err, REFUSED) || !strstr(err, msg)) {
+            g_error("hotplug error '%s' lacks '%s'", err, msg);
+        }
+        g_assert_cmpint(qtest_count_fds(s), ==, fds);
+        g_assert_false(peripheral_has(s, "v0"));
+    }
+}
+
+/* --- intel-iommu ---------------------------------------------------------- */
+
+#define VTD             "-device intel-iommu,"
+#define VTD_FLTS        VTD "caching-mode=on,x-scalable-mode=on,x-flts=on"
+
+static void test_vtd_cold_refusals(void)
+{
+    static const struct {
+        const char *args, *msg;
+    } cases[] = {
+        { VTD "caching-mode=off -object sim-host,id=h " SIM_DEV LEGACY_DEV,
+          REFUSED "Device assignment is not allowed without enabling "
+          "caching-mode=on for Intel IOMMU." },
+        { VTD "caching-mode=off -object sim-host,id=h " SIM_DEV IOMMUFD_DEV,
+          REFUSED "Device assignment is not allowed without enabling "
+          "caching-mode=on for Intel IOMMU." },
+        { VTD "caching-mode=on,aw-bits=48 -object sim-host,id=h,aw-bits=39 "
+          SIM_DEV LEGACY_DEV, REFUSED "aw-bits 48 > host aw-bits 39" },
+        { VTD "caching-mode=on,aw-bits=48 -object sim-host,id=h,aw-bits=39 "
+          SIM_DEV IOMMUFD_DEV, REFUSED "aw-bits 48 > host aw-bits 39" },
+        { VTD_FLTS " -object sim-host,id=h " SIM_DEV LEGACY_DEV,
+          REFUSED "Need IOMMUFD backend when x-flts=on" },
+        /*
+         * Type mismatch: the simulated SMMUv3 cannot allocate the nesting
+         * parent HWPT x-flts asks VFIO for, so VFIO refuses the device
+         * before intel-iommu sees it (as on QEMU, where "Incompatible host
+         * platform IOMMU type" is reached only if the host can nest).
+         */
+        { VTD_FLTS " -object sim-host,id=h,iommu=smmuv3 " SIM_DEV IOMMUFD_DEV,
+          "vfio " HOST_BDF ": IOMMU_HWPT_ALLOC (dev_id 1, pt_id 2, flags 0x1, "
+          "data_type 0) failed: Operation not supported" },
+        { VTD_FLTS ",fs1gp=on -object sim-host,id=h,fs1gp=off "
+          SIM_DEV IOMMUFD_DEV,
+          REFUSED "First stage 1GB large page is unsupported by host IOMMU" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        expect_exit(cases[i].args, cases[i].msg);
+    }
+}
+
+static void test_vtd_hotplug_refused(gconstpointer opaque)
+{
+    bool iommufd = GPOINTER_TO_INT(opaque);
+    QTestState *s = qtest_initf("-M q35 " VTD "caching-mode=off " RP_ARGS
+                                "-object sim-host,id=h " SIM_DEV "%s",
+                                iommufd ? "-object iommufd,id=fd0" : "");
+
+    expect_hotplug_refused(s, iommufd, "Device assignment is not allowed "
+                           "without enabling caching-mode=on for Intel "
+                           "IOMMU.");
+    qtest_quit(s);
+}
+
+/* Compatible hosts: accepted, and hotplug/unplug cycles leave nothing. */
+static void test_vtd_accepted(void)
+{
+    QTestState *s = qtest_initf("-M q35 " VTD_FLTS " " RP_ARGS
+                                "-object sim-host,id=h,aw-bits=48,fs1gp=on "
+                                SIM_DEV "-object iommufd,id=fd0");
+    int fds = -1;
+
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *err = hotplug(s, true);
+
+        g_assert_null(err);
+        g_assert_true(peripheral_has(s, "v0"));
+        qtest_qmp_device_del(s, "v0");
+        g_assert_false(peripheral_has(s, "v0"));
+        if (fds < 0) {
+            fds = qtest_count_fds(s);
+        }
+        g_assert_cmpint(qtest_count_fds(s), ==, fds);
+    }
+    qtest_quit(s);
+
+    s = qtest_initf("-M q35 " VTD "caching-mode=on -object sim-host,id=h "
+                    SIM_DEV LEGACY_DEV);
+    g_assert_true(peripheral_has(s, "vfio0"));
+    qtest_quit(s);
+}
+
+/* --- virtio-iommu ------------------------------------------------------- */
+
+#define VIOMMU_DEVFN    (3 << 3)
+#define VIOMMU          "-device virtio-iommu-pci,addr=03.0"
+#define VIRTIO_ALLOC    0x1000000ULL
+#define VIOMMU_F        (VIRTIO_BIT(VIRTIO_F_VERSION_1) | 0x7f)
+#define CFG_PGSIZE_MASK 0
+#define T_ATTACH        1
+#define T_MAP           3
+#define T_PROBE         5
+#define S_INVAL         4
+#define PROBE_SIZE      512
+#define DOMAIN          1
+#define RESV_START      0x10000000ULL
+#define RESV_END        0x100fffffULL
+
+typedef struct Viommu {
+    QVirtioDev d;
+    QVirtQueue *req, *ev;
+} Viommu;
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        p[i] = v >> (8 * i);
+    }
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        v |= (uint64_t)p[i] << (8 * i);
+    }
+    return v;
+}
+
+static void viommu_start(Viommu *v, QTestState *s)
+{
+    qvirtio_pci_init(&v->d, s, 0, VIOMMU_DEVFN, VIRTIO_ALLOC, VIRTIO_ALLOC);
+    qvirtio_start(&v->d, VIOMMU_F & qvirtio_get_features(&v->d));
+    v->req = qvirtqueue_setup(&v->d, 0, 0, VIRTIO_MSI_NO_VECTOR);
+    v->ev = qvirtqueue_setup(&v->d, 1, 0, VIRTIO_MSI_NO_VECTOR);
+    qvirtio_set_driver_ok(&v->d);
+}
+
+static void viommu_stop(Viommu *v)
+{
+    g_free(v->req);
+    g_free(v->ev);
+}
+
+/* One request; wlen writable bytes copied to out; returns the used len. */
+static uint32_t viommu_req(Viommu *v, const uint8_t *req, uint32_t len,
+                           uint8_t *out, uint32_t wlen)
+{
+    uint64_t rd = qvirtio_alloc(&v->d, len, 8);
+    uint64_t wr = qvirtio_alloc(&v->d, wlen, 8);
+    QVirtioBuf bufs[2] = { { rd, len, false }, { wr, wlen, true } };
+    uint16_t head;
+    uint32_t used;
+
+    qtest_memwrite(v->d.s, rd, req, len);
+    head = qvirtqueue_add_chain(v->req, bufs, 2);
+    qvirtqueue_kick(v->req);
+    used = qvirtqueue_wait_used(v->req, head);
+    qtest_memread(v->d.s, wr, out, wlen);
+    return used;
+}
+
+static uint8_t viommu_simple(Viommu *v, const uint8_t *req, uint32_t len)
+{
+    uint8_t tail[4];
+
+    g_assert_cmpuint(viommu_req(v, req, len, tail, 4), ==, 4);
+    return tail[0];
+}
+
+static uint8_t viommu_attach(Viommu *v)
+{
+    uint8_t r[20] = { T_ATTACH };
+
+    put_le(r + 4, DOMAIN, 4);
+    put_le(r + 8, VFIO_DEVFN, 4);
+    return viommu_simple(v, r, sizeof(r));
+}
+
+static uint8_t viommu_map(Viommu *v, uint64_t iova, uint64_t gpa)
+{
+    uint8_t r[36] = { T_MAP };
+
+    put_le(r + 4, DOMAIN, 4);
+    put_le(r + 8, iova, 8);
+    put_le(r + 16, iova + 4095, 8);
+    put_le(r + 24, gpa, 8);
+    put_le(r + 32, 3, 4);
+    return viommu_simple(v, r, sizeof(r));
+}
+
+/* Whether PROBE of ep reports [start, end] of the given subtype. */
+static bool probe_has(Viommu *v, uint32_t ep, uint8_t subtype,
+                      uint64_t start, uint64_t end)
+{
+    uint8_t r[72] = { T_PROBE };
+    uint8_t reply[PROBE_SIZE + 4];
+
+    put_le(r + 4, ep, 4);
+    g_assert_cmpuint(viommu_req(v, r, sizeof(r), reply, sizeof(reply)), ==,
+                     sizeof(reply));
+    g_assert_cmpuint(reply[PROBE_SIZE], ==, 0);
+    for (size_t off = 0; off + 24 <= PROBE_SIZE; off += 24) {
+        const uint8_t *p = reply + off;
+
+        if (get_le(p, 2) != 1) {      /* RESV_MEM */
+            break;
+        }
+        if (p[4] == subtype && get_le(p + 8, 8) == start &&
+            get_le(p + 16, 8) == end) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The host's reserved regions and the end of its address space are
+ * RESERVED regions of the assigned endpoint; MAP over them is INVAL;
+ * the host's MSI window stays the MSI region; other maps work.
+ */
+static void test_virtio_probe_host_resv(gconstpointer opaque)
+{
+    bool iommufd = GPOINTER_TO_INT(opaque);
+    QTestState *s = qtest_initf("-M q35 -m 256M " VIOMMU " -object sim-host,"
+                                "id=h,aw-bits=48,reserved-regions=0x10000000-"
+                                "0x100fffff:0xfee00000-0xfeefffff "
+                                SIM_DEV "%s",
+                                iommufd ? IOMMUFD_DEV : LEGACY_DEV);
+    Viommu v = { 0 };
+
+    viommu_start(&v, s);
+    g_assert_true(probe_has(&v, VFIO_DEVFN, 0, RESV_START, RESV_END));
+    g_assert_true(probe_has(&v, VFIO_DEVFN, 0, 1ULL << 48, UINT64_MAX));
+    g_assert_true(probe_has(&v, VFIO_DEVFN, 1, 0xfee00000, 0xfeefffff));
+    g_assert_false(probe_has(&v, VFIO_DEVFN, 0, 0xfee00000, 0xfeefffff));
+    /* an emulated endpoint (the host bridge) has no host regions */
+    g_assert_false(probe_has(&v, 0, 0, RESV_START, RESV_END));
+
+    g_assert_cmpuint(viommu_attach(&v), ==, 0);
+    g_assert_cmpuint(viommu_map(&v, RESV_START + 0x1000, 0x100000), ==,
+                     S_INVAL);
+    g_assert_cmpuint(viommu_map(&v, 0x20000000, 0x100000), ==, 0);
+    viommu_stop(&v);
+    qtest_quit(s);
+}
+
+static void test_virtio_cold(void)
+{
+    QTestState *s;
+    Viommu v = { 0 };
+
+    /* no common page size */
+    expect_exit(VIOMMU ",granule=64k -object sim-host,id=h,pgsizes=0x1000 "
+                SIM_DEV LEGACY_DEV,
+                REFUSED HOST_BDF ": virtio-iommu reports a page size mask "
+                "0x1000 incompatible with currently supported mask "
+                "0xffffffffffff0000");
+    /* before machine init the mask is narrowed to the host's (4k, 2M) */
+    s = qtest_initf("-M q35 " VIOMMU ",granule=8k -object sim-host,id=h,"
+                    "pgsizes=0x201000 " SIM_DEV LEGACY_DEV);
+    viommu_start(&v, s);
+    g_assert_cmphex(qvirtio_config_readq(&v.d, CFG_PGSIZE_MASK), ==,
+                    0x200000);
+    viommu_stop(&v);
+    qtest_quit(s);
+}
+
+/*
+ * Hotplug after machine init: the granule (64k) is frozen.  The legacy
+ * container reports the host's page sizes (4k, 2M: they meet the mask
+ * but lack the granule); iommufd reports only its IOVA alignment (4k:
+ * they do not even meet the mask).
+ */
+static void test_virtio_hotplug_frozen(gconstpointer opaque)
+{
+    bool iommufd = GPOINTER_TO_INT(opaque);
+    QTestState *s = qtest_initf("-M q35 " VIOMMU ",granule=64k " RP_ARGS
+                                "-object sim-host,id=h,pgsizes=0x201000 "
+                                SIM_DEV "%s",
+                                iommufd ? "-object iommufd,id=fd0" : "");
+
+    expect_hotplug_refused(s, iommufd, iommufd ?
+                           HOST_BDF ": virtio-iommu reports a page size mask "
+                           "0x1000 incompatible with currently supported "
+                           "mask 0xffffffffffff0000" :
+                           "virtio-iommu does not support frozen granule "
+                           "0x10000");
+    qtest_quit(s);
+
+    /* a host with the granule: accepted, and unplug frees its ranges */
+    s = qtest_initf("-M q35 " VIOMMU ",granule=%s " RP_ARGS
+                    "-object sim-host,id=h,pgsizes=0x211000 " SIM_DEV "%s",
+                    iommufd ? "4k" : "64k",
+                    iommufd ? "-object iommufd,id=fd0" : "");
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *err = hotplug(s, iommufd);
+
+        g_assert_null(err);
+        g_assert_true(peripheral_has(s, "v0"));
+        qtest_qmp_device_del(s, "v0");
+        g_assert_false(peripheral_has(s, "v0"));
+    }
+    qtest_quit(s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/viommu-hiod/intel-iommu/cold-refusals",
+                    test_vtd_cold_refusals);
+    g_test_add_data_func("/viommu-hiod/intel-iommu/legacy/hotplug-refused",
+                         GINT_TO_POINTER(false), test_vtd_hotplug_refused);
+    g_test_add_data_func("/viommu-hiod/intel-iommu/iommufd/hotplug-refused",
+                         GINT_TO_POINTER(true), test_vtd_hotplug_refused);
+    g_test_add_func("/viommu-hiod/intel-iommu/accepted", test_vtd_accepted);
+    g_test_add_data_func("/viommu-hiod/virtio-iommu/legacy/probe-host-resv",
+                         GINT_TO_POINTER(false), test_virtio_probe_host_resv);
+    g_test_add_data_func("/viommu-hiod/virtio-iommu/iommufd/probe-host-resv",
+                         GINT_TO_POINTER(true), test_virtio_probe_host_resv);
+    g_test_add_func("/viommu-hiod/virtio-iommu/cold-page-size",
+                    test_virtio_cold);
+    g_test_add_data_func("/viommu-hiod/virtio-iommu/legacy/hotplug-frozen",
+                         GINT_TO_POINTER(false), test_virtio_hotplug_frozen);
+    g_test_add_data_func("/viommu-hiod/virtio-iommu/iommufd/hotplug-frozen",
+                         GINT_TO_POINTER(true), test_virtio_hotplug_frozen);
+    return g_test_run();
+}
