@@ -1,7 +1,9 @@
 #!/bin/sh
-# Sets everything up and runs the demo: a q35 machine with an edu device,
-# one edu DMA driven by a scripted guest over qtest, then the QOM tree and
-# the QMP command list.
+# Sets everything up and runs the demo (scripts/demo.py): a q35 machine with
+# an edu device driven over qtest; then q35 + intel-iommu + a vfio-pci device
+# over iommufd on a simulated host, whose DMA lands in guest memory through
+# the vIOMMU, with query-host-iommu-devices; then an incompatible host that
+# intel-iommu refuses.
 set -eu
 
 cd "$(dirname "$0")/.."

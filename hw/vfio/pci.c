@@ -945,6 +945,11 @@ static void vfio_pci_instance_finalize(Object *obj)
     }
 }
 
+static bool vfio_pci_get_iommu_accepted(Object *obj, Error **errp)
+{
+    return VFIO_PCI(obj)->iommu_set;
+}
+
 static const Property vfio_pci_props[] = {
     DEFINE_PROP_STRING("host", VFIOPCIDevice, host),
     DEFINE_PROP_STRING("sysfsdev", VFIOPCIDevice, sysfsdev),
@@ -967,6 +972,10 @@ static void vfio_pci_class_init(ObjectClass *klass, const void *data)
     prop = object_class_property_add_str(klass, "fd", NULL, vfio_pci_set_fd);
     prop->description = g_strdup("An open VFIO device cdev: a number, or a "
                                  "name passed with getfd (needs iommufd=)");
+    prop = object_class_property_add_bool(klass, "x-iommu-accepted",
+                                          vfio_pci_get_iommu_accepted, NULL);
+    prop->description = g_strdup("Read-only: the vIOMMU (or the absence "
+                                 "of one) accepted the host IOMMU device");
     pc->realize = vfio_pci_realize;
     pc->exit = vfio_pci_exit;
     pc->reset = vfio_pci_reset;
