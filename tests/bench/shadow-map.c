@@ -28,9 +28,9 @@
 #include "qom/object_interfaces.h"
 #include "system/memory.h"
 #include "system/qdev-monitor.h"
+#include "vtd-guest.h"
 
 #define MiB (1ull << 20)
-#define VTD_BASE 0xfed90000ull
 #define VFIO_DEVFN (4 << 3)
 #define ROOT_GPA 0x100000ull
 #define CTX_GPA  0x101000ull
@@ -38,72 +38,6 @@
 #define DATA_GPA 0x4000000ull    /* 64 MiB: what the IOVAs map to */
 #define IOVA_4K  0x100000000ull
 #define IOVA_2M  0x200000000ull
-
-static uint64_t next_pt = PT_GPA;
-
-static void gst64(uint64_t gpa, uint64_t v)
-{
-    address_space_stq_le(&address_space_memory, gpa, v,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static uint64_t gld64(uint64_t gpa)
-{
-    return address_space_ldq_le(&address_space_memory, gpa,
-                                MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static void reg_writeq(unsigned off, uint64_t v)
-{
-    address_space_stq_le(&address_space_memory, VTD_BASE + off, v,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static void reg_writel(unsigned off, uint32_t v)
-{
-    address_space_stl_le(&address_space_memory, VTD_BASE + off, v,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static uint32_t reg_readl(unsigned off)
-{
-    return address_space_ldl_le(&address_space_memory, VTD_BASE + off,
-                                MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static uint64_t alloc_table(void)
-{
-    static const uint8_t zero[4096];
-    uint64_t gpa = next_pt;
-
-    next_pt += 4096;
-    address_space_write(&address_space_memory, gpa, MEMTXATTRS_UNSPECIFIED,
-                        zero, sizeof(zero));
-    return gpa;
-}
-
-/* The leaf table slot of iova in a 4-level table (intermediates made). */
-static uint64_t pte_slot(uint64_t root, uint64_t iova)
-{
-    uint64_t table = root;
-
-    for (int level = 4; level > 1; level--) {
-        uint64_t slot = table + ((iova >> (12 + 9 * (level - 1))) & 0x1ff) * 8;
-        uint64_t pte = gld64(slot);
-
-        if (!(pte & 3)) {
-            pte = alloc_table() | 3;
-            gst64(slot, pte);
-        }
-        table = pte & ~0xfffull;
-    }
-    return table + ((iova >> 12) & 0x1ff) * 8;
-}
-
-static void gcmd_set(uint32_t bit)
-{
-    reg_writel(0x18, (reg_readl(0x1c) & 0x96800000u) | bit);
-}
 
 /* Page-selective IOTLB invalidation of 2^am pages at iova, domain 1. */
 static void invalidate(uint64_t iova, unsigned am)
@@ -185,6 +119,7 @@ int main(int argc, char **argv)
     double t0, rate4k, rate2m;
 
     memory_init_system();
+    vtd_guest_reset(PT_GPA);
     ms = machine_create(machine_class_find("q35"), &error_abort);
     ms->ram_size = 256 * MiB;
     machine_init_board(ms, &error_abort);
@@ -214,8 +149,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < pages; i++) {
         uint64_t iova = IOVA_4K + ((uint64_t)i << 12);
 
-        gst64(pte_slot(slptr, iova), (DATA_GPA + ((uint64_t)(i % 4096) << 12))
-              | 3);
+        uint64_t gpa = DATA_GPA + ((uint64_t)(i % 4096) << 12);
+
+        gst64(pte_slot(slptr, 4, iova), gpa | 3);
         invalidate(iova, 0);
     }
     rate4k = pages / (now_s() - t0);
@@ -225,7 +161,7 @@ int main(int argc, char **argv)
         uint64_t base = IOVA_2M + ((uint64_t)r << 21);
 
         for (int i = 0; i < 512; i++) {
-            gst64(pte_slot(slptr, base + ((uint64_t)i << 12)),
+            gst64(pte_slot(slptr, 4, base + ((uint64_t)i << 12)),
                   (DATA_GPA + ((uint64_t)(r % 16) << 21) +
                    ((uint64_t)i << 12)) | 3);
         }

@@ -23,9 +23,9 @@
 #include "system/memory.h"
 #include "system/qdev-monitor.h"
 #include "qapi/qjson.h"
+#include "vtd-guest.h"
 
 #define MiB (1ull << 20)
-#define VTD_BASE 0xfed90000ull
 
 /* Guest-physical layout of the tables and data. */
 #define ROOT_GPA    0x100000ull
@@ -35,75 +35,6 @@
 #define QUEUE_GPA   0x3000000ull
 #define STATUS_GPA  0x3100000ull
 #define NPAGES      32768           /* IOVA pages mapped for the miss runs */
-
-static uint64_t next_pt = PT_GPA;
-
-static void gst64(uint64_t gpa, uint64_t v)
-{
-    address_space_stq_le(&address_space_memory, gpa, v,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static uint64_t gld64(uint64_t gpa)
-{
-    return address_space_ldq_le(&address_space_memory, gpa,
-                                MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static void reg_writel(unsigned off, uint32_t v)
-{
-    address_space_stl_le(&address_space_memory, VTD_BASE + off, v,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static void reg_writeq(unsigned off, uint64_t v)
-{
-    address_space_stq_le(&address_space_memory, VTD_BASE + off, v,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static uint32_t reg_readl(unsigned off)
-{
-    return address_space_ldl_le(&address_space_memory, VTD_BASE + off,
-                                MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static uint64_t alloc_table(void)
-{
-    uint64_t gpa = next_pt;
-    static const uint8_t zero[4096];
-
-    next_pt += 4096;
-    address_space_write(&address_space_memory, gpa, MEMTXATTRS_UNSPECIFIED,
-                        zero, sizeof(zero));
-    return gpa;
-}
-
-/* Maps iova -> gpa (4 KiB, R/W) in a levels-deep second-level table. */
-static void map_page(uint64_t root, int levels, uint64_t iova, uint64_t gpa)
-{
-    uint64_t table = root;
-
-    for (int level = levels; level > 1; level--) {
-        uint64_t slot = table + ((iova >> (12 + 9 * (level - 1))) & 0x1ff) * 8;
-        uint64_t pte = gld64(slot);
-
-        if (!(pte & 3)) {
-            pte = alloc_table() | 3;
-            gst64(slot, pte);
-        }
-        table = pte & ~0xfffull;
-    }
-    gst64(table + ((iova >> 12) & 0x1ff) * 8, gpa | 3);
-}
-
-static void gcmd_set(uint32_t bit)
-{
-    uint32_t sts = reg_readl(0x1c);
-
-    /* Persistent bits (TE, EAFL, QIE, IRE, CFI) plus the one to set. */
-    reg_writel(0x18, (sts & 0x96800000u) | bit);
-}
 
 static AddressSpace *machine_with_edu(int aw_bits)
 {
@@ -146,7 +77,7 @@ static uint64_t build_tables(int levels, int aw_code)
     gst64(CTX_GPA + (3 << 3) * 16, slptr | 1);
     gst64(CTX_GPA + (3 << 3) * 16 + 8, (1ull << 8) | aw_code);
     for (uint64_t i = 0; i < NPAGES; i++) {
-        map_page(slptr, levels, i << 12, DATA_GPA);
+        gst64(pte_slot(slptr, levels, i << 12), DATA_GPA | 3);
     }
     reg_writeq(0x20, ROOT_GPA);
     gcmd_set(1u << 30);                           /* SRTP */
@@ -166,7 +97,7 @@ static void bench_walks(int aw_bits, int levels, int aw_code)
     double t0, t_hit, t_miss;
     const int hits = 200000;
 
-    next_pt = PT_GPA;
+    vtd_guest_reset(PT_GPA);
     as = machine_with_edu(aw_bits);
     build_tables(levels, aw_code);
     address_space_stl_le(&address_space_memory, DATA_GPA, expect,
@@ -207,7 +138,7 @@ static void bench_queue(void)
     uint64_t tail = 0;
     double t0, dt;
 
-    next_pt = PT_GPA;
+    vtd_guest_reset(PT_GPA);
     machine_with_edu(48);
     build_tables(4, 2);
     reg_writeq(0x88, 0);                          /* IQT */
