@@ -148,7 +148,6 @@ int main(int argc, char **argv)
     t0 = now_s();
     for (int i = 0; i < pages; i++) {
         uint64_t iova = IOVA_4K + ((uint64_t)i << 12);
-
         uint64_t gpa = DATA_GPA + ((uint64_t)(i % 4096) << 12);
 
         gst64(pte_slot(slptr, 4, iova), gpa | 3);
