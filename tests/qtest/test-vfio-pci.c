@@ -530,15 +530,23 @@ static void object_del(QTestState *s, const char *id)
  * the process has the fds it had, the backend no user, and the simulated
  * host can be deleted (no group, device fd or mapping is still open).
  */
+static const char *const hotplug_viommus[] = {
+    "", "-device intel-iommu,caching-mode=on ", "-device virtio-iommu-pci ",
+};
+
+#define HOTPLUG_CASE(backend, viommu) GINT_TO_POINTER((backend) | (viommu) << 4)
+#define HOTPLUG_CYCLES 100
+
 static void test_hotplug_cycles(gconstpointer opaque)
 {
-    Backend b = GPOINTER_TO_INT(opaque);
-    QTestState *s = qtest_initf("-M q35 " RP_ARGS SIM_ARGS "%s",
+    Backend b = GPOINTER_TO_INT(opaque) & 0xf;
+    const char *viommu = hotplug_viommus[GPOINTER_TO_INT(opaque) >> 4];
+    QTestState *s = qtest_initf("-M q35 %s" RP_ARGS SIM_ARGS "%s", viommu,
                                 b == IOMMUFD ? "-object iommufd,id=fd0" : "");
     const char *hiod = "/machine/peripheral/v0/host-iommu-device";
     int fds = -1;
 
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < HOTPLUG_CYCLES; i++) {
         g_autofree char *err = hotplug(s, b);
         g_autofree char *name = NULL;
 
@@ -790,9 +798,21 @@ int main(int argc, char **argv)
     g_test_add_data_func("/vfio-pci/iommufd/virtio-iommu/shadow",
                          GINT_TO_POINTER(IOMMUFD), test_virtio_iommu);
     g_test_add_data_func("/vfio-pci/legacy/hotplug/cycles-leave-nothing",
-                         GINT_TO_POINTER(LEGACY), test_hotplug_cycles);
+                         HOTPLUG_CASE(LEGACY, 0), test_hotplug_cycles);
     g_test_add_data_func("/vfio-pci/iommufd/hotplug/cycles-leave-nothing",
-                         GINT_TO_POINTER(IOMMUFD), test_hotplug_cycles);
+                         HOTPLUG_CASE(IOMMUFD, 0), test_hotplug_cycles);
+    g_test_add_data_func("/vfio-pci/legacy/intel-iommu/hotplug/"
+                         "cycles-leave-nothing",
+                         HOTPLUG_CASE(LEGACY, 1), test_hotplug_cycles);
+    g_test_add_data_func("/vfio-pci/iommufd/intel-iommu/hotplug/"
+                         "cycles-leave-nothing",
+                         HOTPLUG_CASE(IOMMUFD, 1), test_hotplug_cycles);
+    g_test_add_data_func("/vfio-pci/legacy/virtio-iommu/hotplug/"
+                         "cycles-leave-nothing",
+                         HOTPLUG_CASE(LEGACY, 2), test_hotplug_cycles);
+    g_test_add_data_func("/vfio-pci/iommufd/virtio-iommu/hotplug/"
+                         "cycles-leave-nothing",
+                         HOTPLUG_CASE(IOMMUFD, 2), test_hotplug_cycles);
     g_test_add_data_func("/vfio-pci/legacy/unwind/no-caching-mode",
                          GINT_TO_POINTER(LEGACY), test_unwind_no_caching_mode);
     g_test_add_data_func("/vfio-pci/iommufd/unwind/no-caching-mode",
