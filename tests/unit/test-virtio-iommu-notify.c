@@ -16,6 +16,7 @@
 #include "hw/pci/pci_host.h"
 #include "hw/virtio/virtio-iommu.h"
 #include "hw/virtio/virtio-pci.h"
+#include "iommu-notify-rec.h"
 
 #define MiB             (1ull << 20)
 #define EDU_DEVFN       (3 << 3)
@@ -237,95 +238,19 @@ static uint8_t unmap(uint32_t dom, uint64_t start, uint64_t end)
 
 /* --- Recording notifier ------------------------------------------------------- */
 
-typedef struct Ev {
-    char kind;                  /* 'M' map, 'U' unmap */
-    uint64_t iova, addr, size;
-    IOMMUAccessFlags perm;
-} Ev;
-
-typedef struct Rec {
-    IOMMUNotifier n;
-    MemoryRegion *mr;
-    GArray *ev;                 /* Ev */
-} Rec;
-
-static void rec_notify(IOMMUNotifier *n, IOMMUTLBEntry *e)
-{
-    Rec *r = (Rec *)n;
-    Ev ev = {
-        .kind = e->perm == IOMMU_NONE ? 'U' : 'M',
-        .iova = e->iova,
-        .addr = e->translated_addr,
-        .size = e->addr_mask + 1,
-        .perm = e->perm,
-    };
-
-    g_assert_true(e->target_as == &address_space_memory);
-    g_assert_cmphex(e->iova & e->addr_mask, ==, 0);
-    g_assert_cmphex(e->addr_mask & (e->addr_mask + 1), ==, 0);
-    g_array_append_val(r->ev, ev);
-}
-
 static bool rec_try_register(Rec *r, PCIDevice *dev, IOMMUNotifierFlag flags,
                              hwaddr start, hwaddr end, Error **errp)
 {
-    r->ev = g_array_new(false, false, sizeof(Ev));
-    r->mr = &ep_of(dev)->iommu.parent_obj;
-    iommu_notifier_init(&r->n, rec_notify, flags, start, end);
-    if (!memory_region_register_iommu_notifier(r->mr, &r->n, errp)) {
-        g_array_free(r->ev, true);
-        r->ev = NULL;
-        return false;
-    }
-    return true;
+    return rec_try_register_on(r, &ep_of(dev)->iommu, flags, start, end,
+                               errp);
 }
 
-/* Registers like a VFIO container: the notifier, then a replay. */
 static void rec_register(Rec *r, PCIDevice *dev, IOMMUNotifierFlag flags)
 {
-    g_assert_true(rec_try_register(r, dev, flags, 0, UINT64_MAX,
-                                   &error_abort));
-    if (flags & IOMMU_NOTIFIER_MAP) {
-        memory_region_iommu_replay(&ep_of(dev)->iommu, &r->n);
-    }
+    rec_register_on(r, &ep_of(dev)->iommu, flags);
 }
 
-static void rec_unregister(Rec *r)
-{
-    memory_region_unregister_iommu_notifier(r->mr, &r->n);
-    g_array_free(r->ev, true);
-}
-
-#define M(iova, addr, size, perm) { 'M', iova, addr, size, perm }
 #define U(iova, addr, size)       { 'U', iova, addr, size, IOMMU_NONE }
-
-static void expect_events(Rec *r, const Ev *want, unsigned n,
-                          const char *where)
-{
-    for (unsigned i = 0; i < MAX(n, r->ev->len); i++) {
-        const Ev *got = i < r->ev->len ? &g_array_index(r->ev, Ev, i) : NULL;
-
-        if (!got || i >= n || got->kind != want[i].kind ||
-            got->iova != want[i].iova || got->addr != want[i].addr ||
-            got->size != want[i].size || got->perm != want[i].perm) {
-            for (unsigned j = 0; j < r->ev->len; j++) {
-                got = &g_array_index(r->ev, Ev, j);
-                g_printerr("  got %c iova 0x%" PRIx64 " -> 0x%" PRIx64
-                           " size 0x%" PRIx64 " perm %d\n", got->kind,
-                           got->iova, got->addr, got->size, got->perm);
-            }
-            g_error("%s: event %u differs (%u expected, %u received)",
-                    where, i, n, r->ev->len);
-        }
-    }
-    g_array_set_size(r->ev, 0);
-}
-
-#define EXPECT(r, ...) do {                                         \
-        const Ev want_[] = { __VA_ARGS__ };                         \
-        expect_events(r, want_, G_N_ELEMENTS(want_), G_STRLOC);     \
-    } while (0)
-#define EXPECT_NONE(r) expect_events(r, NULL, 0, G_STRLOC)
 
 /* --- Tests --------------------------------------------------------------------- */
 
