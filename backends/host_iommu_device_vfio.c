@@ -166,6 +166,7 @@ static bool hiod_iommufd_vfio_realize(HostIOMMUDevice *hiod, void *agent,
         return false;
     }
     v->devfd = info->devfd;
+    HOST_IOMMU_DEVICE_IOMMUFD(hiod)->ioas_id = info->ioas_id;
     /* the IDs exist already: the container attached before creating us */
     return host_iommu_device_iommufd_setup(HOST_IOMMU_DEVICE_IOMMUFD(hiod),
                                            info->iommufd, info->devid,

@@ -608,6 +608,10 @@ static void idev_init(Object *obj)
     prop = object_property_add_uint32_ptr(obj, "hwpt-id", &idev->hwpt_id,
                                           OBJ_PROP_FLAG_READ);
     prop->description = g_strdup("Default HWPT id (the nest parent, if any)");
+    prop = object_property_add_uint32_ptr(obj, "ioas-id", &idev->ioas_id,
+                                          OBJ_PROP_FLAG_READ);
+    prop->description = g_strdup("The IOAS the device is attached through "
+                                 "(0: not known)");
     /* no check function: read-only; the reference is our own */
     prop = object_property_add_link(obj, "iommufd", TYPE_IOMMUFD_BACKEND,
                                     (Object **)&idev->iommufd, NULL, 0);

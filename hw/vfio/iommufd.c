@@ -351,6 +351,7 @@ bool vfio_iommufd_attach(VFIODevice *vbasedev, AddressSpace *as,
     info.iommufd = be;
     info.devid = vbasedev->devid;
     info.hwpt_id = vbasedev->hwpt->id;
+    info.ioas_id = ic->ioas_id;
     info.devfd = vbasedev->fd;
     if (!vfio_device_hiod_create(vbasedev,
                                  TYPE_HOST_IOMMU_DEVICE_IOMMUFD_VFIO, &info,

@@ -121,6 +121,8 @@ static int hiod_collect(Object *obj, void *opaque)
         info->has_devid = info->has_hwpt_id = true;
         info->devid = idev->devid;
         info->hwpt_id = idev->hwpt_id;
+        info->has_ioas_id = idev->ioas_id != 0;
+        info->ioas_id = idev->ioas_id;
     }
     *l->tail = g_new0(HostIOMMUDeviceInfoList, 1);
     (*l->tail)->value = info;

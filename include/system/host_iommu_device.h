@@ -232,6 +232,7 @@ typedef struct HostIOMMUDeviceVFIOInfo {
     IOMMUFDBackend *iommufd;
     uint32_t devid;             /* from VFIO_DEVICE_BIND_IOMMUFD */
     uint32_t hwpt_id;           /* default HWPT (the nest parent, if any) */
+    uint32_t ioas_id;           /* the container's IOAS */
     int devfd;                  /* the VFIO device cdev fd; -1: none */
 } HostIOMMUDeviceVFIOInfo;
 

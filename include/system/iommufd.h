@@ -148,6 +148,7 @@ typedef struct HostIOMMUDeviceIOMMUFD {
     IOMMUFDBackend *iommufd;    /* referenced while set */
     uint32_t devid;             /* iommufd device object id */
     uint32_t hwpt_id;           /* default HWPT; the nest parent if any */
+    uint32_t ioas_id;           /* the agent's IOAS; 0: not known */
 } HostIOMMUDeviceIOMMUFD;
 
 typedef struct HostIOMMUDeviceIOMMUFDClass {

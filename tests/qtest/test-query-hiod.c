@@ -117,6 +117,7 @@ static void check_devices(QTestState *s, bool viommu)
     g_assert_true(json_object_get_boolean_member(l, "accepted"));
     g_assert_false(json_object_has_member(l, "devid"));
     g_assert_false(json_object_has_member(l, "hwpt-id"));
+    g_assert_false(json_object_has_member(l, "ioas-id"));
 
     /* iommufd: the VT-d registers are the sim host's */
     g_assert_cmpstr(json_object_get_string_member(f, "qom-path"), ==, fpath);
@@ -144,6 +145,14 @@ static void check_devices(QTestState *s, bool viommu)
     g_assert_cmpint(json_object_get_int_member(f, "hwpt-id"), ==,
                     qom_get_u64(s, fpath, "hwpt-id"));
     g_assert_cmpint(json_object_get_int_member(f, "hwpt-id"), >, 0);
+    /* the IOAS: a third object of the same iommufd, not the HWPT */
+    g_assert_cmpint(json_object_get_int_member(f, "ioas-id"), ==,
+                    qom_get_u64(s, fpath, "ioas-id"));
+    g_assert_cmpint(json_object_get_int_member(f, "ioas-id"), >, 0);
+    g_assert_cmpint(json_object_get_int_member(f, "ioas-id"), !=,
+                    json_object_get_int_member(f, "hwpt-id"));
+    g_assert_cmpint(json_object_get_int_member(f, "ioas-id"), !=,
+                    json_object_get_int_member(f, "devid"));
 
     for (int i = 0; i < 2; i++) {
         JsonObject *o = i ? f : l;
