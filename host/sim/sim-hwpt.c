@@ -79,7 +79,18 @@ static bool host_dirty_capable(const SimHost *host, const SimDevice *dev)
            dev->dirty;
 }
 
-static bool host_nesting(const SimHost *host)
+/*
+ * Whether a paging domain may be a nest parent: VT-d with nesting, and
+ * SMMUv3 with stage 2 + nesting (arm-smmu-v3 allocates nest parents too,
+ * though only VT-d stage-1 data is simulated for the nested domains).
+ */
+static bool host_nest_parent(const SimHost *host)
+{
+    return host->desc.iommu != SIM_IOMMU_NONE && host->desc.nesting;
+}
+
+/* Whether nested domains with VT-d stage-1 data can be allocated. */
+static bool host_nesting_vtd(const SimHost *host)
 {
     return host->desc.iommu == SIM_IOMMU_VTD && host->desc.nesting;
 }
@@ -114,7 +125,7 @@ SimHwpt *sim_hwpt_paging_new(SimIoas *ioas, SimDevice *dev, uint32_t flags,
 
     if (((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
          !host_dirty_capable(host, dev)) ||
-        (nest_parent && !host_nesting(host)) ||
+        (nest_parent && !host_nest_parent(host)) ||
         ((flags & IOMMU_HWPT_ALLOC_PASID) && !host->desc.pasid_bits)) {
         *err = -EOPNOTSUPP;
         return NULL;
@@ -197,7 +208,7 @@ static int vtd_s1_get(SimUcmd *u, const struct iommu_hwpt_alloc *cmd,
     const SimHostDesc *d = &u->ictx->host->desc;
     int r;
 
-    if (!host_nesting(u->ictx->host) ||
+    if (!host_nesting_vtd(u->ictx->host) ||
         cmd->data_type != IOMMU_HWPT_DATA_VTD_S1) {
         return -EOPNOTSUPP;
     }

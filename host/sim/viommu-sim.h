@@ -56,7 +56,7 @@ typedef struct SimDevice SimDevice;
 typedef enum SimIommuType {
     SIM_IOMMU_NONE = 0,     /* an IOMMU whose driver reports no vendor data */
     SIM_IOMMU_VTD = 1,      /* Intel VT-d */
-    SIM_IOMMU_SMMUV3 = 2,   /* Arm SMMUv3 (hw-info only, no nesting) */
+    SIM_IOMMU_SMMUV3 = 2,   /* Arm SMMUv3 (hw-info; nest parents, no nested data) */
 } SimIommuType;
 
 /* An inclusive IOVA range. */

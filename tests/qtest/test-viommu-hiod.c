@@ -135,13 +135,11 @@ static void test_vtd_cold_refusals(void)
           SIM_DEV IOMMUFD_DEV, REFUSED "aw-bits 48 > host aw-bits 39" },
         { VTD_FLTS " -object sim-host,id=h " SIM_DEV LEGACY_DEV,
           REFUSED "Need IOMMUFD backend when x-flts=on" },
-        /*
-         * Type mismatch: the simulated SMMUv3 cannot allocate the nesting
-         * parent HWPT x-flts asks VFIO for, so VFIO refuses the device
-         * before intel-iommu sees it (as on QEMU, where "Incompatible host
-         * platform IOMMU type" is reached only if the host can nest).
-         */
+        /* an SMMUv3 that can nest gets its nest parent, then is refused */
         { VTD_FLTS " -object sim-host,id=h,iommu=smmuv3 " SIM_DEV IOMMUFD_DEV,
+          REFUSED "Incompatible host platform IOMMU type 2" },
+        /* a host that cannot nest: VFIO's NEST_PARENT allocation fails */
+        { VTD_FLTS " -object sim-host,id=h,nesting=off " SIM_DEV IOMMUFD_DEV,
           "vfio " HOST_BDF ": IOMMU_HWPT_ALLOC (dev_id 1, pt_id 2, flags 0x1, "
           "data_type 0) failed: Operation not supported" },
         { VTD_FLTS ",fs1gp=on -object sim-host,id=h,fs1gp=off "
