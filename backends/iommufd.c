@@ -612,6 +612,16 @@ static void idev_init(Object *obj)
                                           OBJ_PROP_FLAG_READ);
     prop->description = g_strdup("The IOAS the device is attached through "
                                  "(0: not known)");
+    prop = object_property_add_uint32_ptr(obj, "nested-hwpt-id",
+                                          &idev->nested_hwpt_id,
+                                          OBJ_PROP_FLAG_READ);
+    prop->description = g_strdup("The vIOMMU's nested HWPT the device is "
+                                 "attached to (0: none)");
+    prop = object_property_add_uint64_ptr(obj, "first-stage-table",
+                                          &idev->first_stage_table,
+                                          OBJ_PROP_FLAG_READ);
+    prop->description = g_strdup("Guest stage-1 table of that nested HWPT "
+                                 "(0: none)");
     /* no check function: read-only; the reference is our own */
     prop = object_property_add_link(obj, "iommufd", TYPE_IOMMUFD_BACKEND,
                                     (Object **)&idev->iommufd, NULL, 0);

@@ -485,6 +485,72 @@ static bool sim_host_get_vtd_reg(Object *obj, ObjectProperty *prop,
     return true;
 }
 
+static bool sim_host_get_nr_hwpts(Object *obj, ObjectProperty *prop,
+                                  JsonNode **value, Error **errp)
+{
+    SimHostObject *h = SIM_HOST_OBJECT(obj);
+
+    *value = qjson_new_uint(h->host ? sim_host_nr_hwpts(h->host) : 0);
+    return true;
+}
+
+/*
+ * x-inject "OP:ERRNO[:COUNT]" (docs/sim-host.md): the next COUNT (default
+ * 1) calls of OP fail with ERRNO; "" clears every op.  A test hook, so it
+ * may be set at any time once the host exists.
+ */
+static bool sim_host_set_inject(Object *obj, ObjectProperty *prop,
+                                JsonNode *value, Error **errp)
+{
+    static const char *const ops[SIM_INJECT_OP_MAX] = {
+        [SIM_INJECT_HWPT_ALLOC] = "hwpt-alloc",
+        [SIM_INJECT_ATTACH] = "attach",
+        [SIM_INJECT_HWPT_INVALIDATE] = "hwpt-invalidate",
+    };
+    SimHostObject *h = SIM_HOST_OBJECT(obj);
+    g_autofree char *label = obj_label(obj);
+    g_auto(GStrv) parts = NULL;
+    const char *text;
+    uint64_t err = 0, count = 1;
+    int op = -1;
+
+    if (!qjson_is_str(value)) {
+        error_setg(errp, "%s: invalid parameter type for 'x-inject', "
+                   "expected: string", label);
+        return false;
+    }
+    if (!h->host) {
+        error_setg(errp, "%s: 'x-inject' needs the host to exist", label);
+        return false;
+    }
+    text = json_node_get_string(value);
+    if (!*text) {
+        for (int i = 0; i < SIM_INJECT_OP_MAX; i++) {
+            sim_host_inject_error(h->host, i, 0, 0);
+        }
+        return true;
+    }
+    parts = g_strsplit(text, ":", 0);
+    for (int i = 0; i < SIM_INJECT_OP_MAX && parts[0]; i++) {
+        if (!strcmp(parts[0], ops[i])) {
+            op = i;
+        }
+    }
+    if (op < 0 || !parts[1] || (parts[2] && parts[3]) ||
+        !g_ascii_string_to_unsigned(parts[1], 10, 1, 4095, &err, NULL) ||
+        (parts[2] && !g_ascii_string_to_unsigned(parts[2], 10, 0,
+                                                 UINT32_MAX, &count,
+                                                 NULL))) {
+        error_setg(errp, "%s: property 'x-inject' must be "
+                   "OP:ERRNO[:COUNT] with OP hwpt-alloc, attach or "
+                   "hwpt-invalidate, ERRNO 1-4095, or \"\", not '%s'",
+                   label, text);
+        return false;
+    }
+    sim_host_inject_error(h->host, op, (int)err, (unsigned)count);
+    return true;
+}
+
 static bool sim_host_complete(UserCreatable *uc, Error **errp)
 {
     SimHostObject *h = SIM_HOST_OBJECT(uc);
@@ -567,6 +633,16 @@ static void sim_host_class_init(ObjectClass *klass, const void *data)
                                      (void *)1);
     prop->description = g_strdup("VT-d ECAP register reported by "
                                  "IOMMU_GET_HW_INFO (read-only)");
+    prop = object_class_property_add(klass, "nr-hwpts", "uint32",
+                                     sim_host_get_nr_hwpts, NULL, NULL, NULL);
+    prop->description = g_strdup("HWPT objects alive in the host's iommufd "
+                                 "contexts (read-only)");
+    prop = object_class_property_add(klass, "x-inject", "str", NULL,
+                                     sim_host_set_inject, NULL, NULL);
+    prop->description = g_strdup("Test hook: OP:ERRNO[:COUNT] makes the next "
+                                 "COUNT OP calls fail (OP: hwpt-alloc, "
+                                 "attach, hwpt-invalidate); \"\" clears "
+                                 "(write-only)");
 }
 
 /* ------------------------------------------------------------------------

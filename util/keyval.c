@@ -57,6 +57,9 @@ static JsonObject *keyval_parse_new(const char *params,
     const char *s = params;
     bool first = true;
 
+    if (help) {
+        *help = false;
+    }
     while (*s) {
         /* A key ends at '=' or ','; a lone ",," can only be in a value. */
         size_t len = strcspn(s, "=,");

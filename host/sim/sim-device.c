@@ -4,7 +4,7 @@
  * /dev/vfio/devices/vfioX) and their ioctls (uapi_facts.md §3, §4.2-4.3),
  * region access by pread/pwrite/mmap with the config-space virtualisation
  * a VMM relies on, and the host's side of interrupts: eventfds signalled
- * when the model's MSI-X messages arrive.
+ * when the model's MSI or MSI-X messages arrive.
  *
  * Region i lives at device-file offset i << 40, as vfio-pci places it;
  * users must take it from VFIO_DEVICE_GET_REGION_INFO.
@@ -39,11 +39,20 @@
 #define MSIX_CTRL_QSIZE     0x07ff
 #define MSIX_ENTRY_SIZE     16
 #define MSIX_ENTRY_MASKED   1
+#define MSI_CTRL            0x02        /* offsets in the MSI capability */
+#define MSI_CTRL_ENABLE     0x0001
+#define MSI_CTRL_MMC        0x000e
+#define MSI_CTRL_MME        0x0070
+#define MSI_CTRL_64BIT      0x0080
+#define MSI_CTRL_MASKBIT    0x0100
+#define MSI_ADDR_LO         0x04
 
 /*
  * The message the host programs into vector v of a device it enables:
  * the x86 interrupt window, one data value per vector, so that an arriving
  * message names its vector (a message the host did not program is lost).
+ * For MSI, HOST_MSI_DATA(0) is the base data: its low 5 bits are 0, so
+ * the function's multiple-message data (base | v) is HOST_MSI_DATA(v).
  */
 #define HOST_MSI_ADDR       0xfee00000ull
 #define HOST_MSI_DATA(v)    (0x4100u + (v))
@@ -97,6 +106,17 @@ static unsigned find_cap(SimDevice *dev, uint8_t id)
         ptr = cfg_read(dev, ptr + 1, 1) & 0xfc;
     }
     return 0;
+}
+
+static void msi_geometry(SimVfioDev *vd)
+{
+    SimDevice *dev = vd->dev;
+    unsigned cap = find_cap(dev, PCI_CAP_ID_MSI);
+    uint16_t ctrl = cap ? cfg_read(dev, cap + MSI_CTRL, 2) : 0;
+
+    vd->msi_cap = cap;
+    vd->msi_64 = ctrl & MSI_CTRL_64BIT;
+    vd->msi_count = MIN(1u << ((ctrl & MSI_CTRL_MMC) >> 1), SIM_VFIO_MAX_MSI);
 }
 
 static void msix_geometry(SimVfioDev *vd)
@@ -159,9 +179,25 @@ static bool eventfd_signal(int efd)
     return efd >= 0 && write(efd, &one, sizeof(one)) == sizeof(one);
 }
 
-static void msix_signal(SimVfioDev *vd, unsigned v)
+static bool is_msix(const SimVfioDev *vd)
 {
-    if (eventfd_signal(vd->msix_efd[v])) {
+    return vd->irq_type == VFIO_PCI_MSIX_IRQ_INDEX;
+}
+
+/* The eventfds and vector count of the enabled type (irq_type >= 0). */
+static int *vector_efds(SimVfioDev *vd)
+{
+    return is_msix(vd) ? vd->msix_efd : vd->msi_efd;
+}
+
+static unsigned vector_count(const SimVfioDev *vd)
+{
+    return is_msix(vd) ? vd->msix_count : vd->msi_nvec;
+}
+
+static void vector_signal(SimVfioDev *vd, unsigned v)
+{
+    if (eventfd_signal(vector_efds(vd)[v]) && is_msix(vd)) {
         vd->msix_fired[v]++;
     }
 }
@@ -171,9 +207,9 @@ void sim_vfio_msi_deliver(SimDevice *dev, uint64_t addr, uint32_t data)
     SimVfioDev *vd = vfio_of(dev);
     uint32_t v = data - HOST_MSI_DATA(0);
 
-    if (vd && vd->irq_type == VFIO_PCI_MSIX_IRQ_INDEX &&
-        addr == HOST_MSI_ADDR && v < vd->msix_count) {
-        msix_signal(vd, v);
+    if (vd && vd->irq_type >= 0 && addr == HOST_MSI_ADDR &&
+        v < vector_count(vd)) {
+        vector_signal(vd, v);
     }
 }
 
@@ -191,28 +227,79 @@ static void msix_mask_all(SimVfioDev *vd)
     }
 }
 
-/* Bind vector @v to eventfd @fd (< 0: release it and mask the vector). */
-static int msix_set_vector(SimVfioDev *vd, unsigned v, int fd)
+/* MSI registers after the address move with its size (6.8.1). */
+static unsigned msi_data_off(const SimVfioDev *vd)
 {
+    return vd->msi_cap + (vd->msi_64 ? 0x0c : 0x08);
+}
+
+static unsigned msi_mask_off(const SimVfioDev *vd)
+{
+    return vd->msi_cap + (vd->msi_64 ? 0x10 : 0x0c);
+}
+
+static bool msi_maskable(SimVfioDev *vd)
+{
+    return cfg_read(vd->dev, vd->msi_cap + MSI_CTRL, 2) & MSI_CTRL_MASKBIT;
+}
+
+/* Set or clear the device's mask bits @bits (unmasking sends pending). */
+static void msi_mask(SimVfioDev *vd, uint32_t bits, bool masked)
+{
+    uint32_t cur;
+
+    if (!msi_maskable(vd)) {
+        return;
+    }
+    cur = cfg_read(vd->dev, msi_mask_off(vd), 4);
+    cfg_write(vd->dev, msi_mask_off(vd), 4, masked ? cur | bits : cur & ~bits);
+}
+
+/* log2 of the power of two that holds @n vectors (Multiple Message). */
+static unsigned msi_log2(unsigned n)
+{
+    unsigned l = 0;
+
+    while ((1u << l) < n) {
+        l++;
+    }
+    return l;
+}
+
+static void vector_mask(SimVfioDev *vd, unsigned v, bool masked)
+{
+    if (is_msix(vd)) {
+        msix_entry_write(vd, v, 12, 4, masked ? MSIX_ENTRY_MASKED : 0);
+    } else {
+        msi_mask(vd, 1u << v, masked);
+    }
+}
+
+/* Bind vector @v to eventfd @fd (< 0: release it and mask the vector). */
+static int vector_set(SimVfioDev *vd, unsigned v, int fd)
+{
+    int *efds = vector_efds(vd);
     int efd;
 
-    if (v >= vd->msix_count) {
+    if (v >= vector_count(vd)) {
         return -EINVAL;
     }
     if (fd < 0) {
-        msix_entry_write(vd, v, 12, 4, MSIX_ENTRY_MASKED);
-        eventfd_drop(&vd->msix_efd[v]);
+        vector_mask(vd, v, true);
+        eventfd_drop(&efds[v]);
         return 0;
     }
     efd = eventfd_dup(fd);
     if (efd < 0) {
         return efd;
     }
-    eventfd_drop(&vd->msix_efd[v]);
-    vd->msix_efd[v] = efd;
-    msix_entry_write(vd, v, 0, 8, HOST_MSI_ADDR);
-    msix_entry_write(vd, v, 8, 4, HOST_MSI_DATA(v));
-    msix_entry_write(vd, v, 12, 4, 0);      /* unmask: pending ones fire */
+    eventfd_drop(&efds[v]);
+    efds[v] = efd;
+    if (is_msix(vd)) {
+        msix_entry_write(vd, v, 0, 8, HOST_MSI_ADDR);
+        msix_entry_write(vd, v, 8, 4, HOST_MSI_DATA(v));
+    }
+    vector_mask(vd, v, false);      /* unmask: pending ones fire */
     return 0;
 }
 
@@ -223,29 +310,65 @@ static void msix_enable(SimVfioDev *vd)
     vd->irq_type = VFIO_PCI_MSIX_IRQ_INDEX;
 }
 
-static void msix_disable(SimVfioDev *vd)
+/*
+ * MSI with @nvec vectors (the kernel's pci_alloc_irq_vectors): the host's
+ * message in the capability, every vector masked until it is bound, and
+ * Multiple Message Enable rounded up to a power of two.
+ */
+static void msi_enable(SimVfioDev *vd, unsigned nvec)
 {
-    if (vd->irq_type != VFIO_PCI_MSIX_IRQ_INDEX) {
+    SimDevice *dev = vd->dev;
+    unsigned cap = vd->msi_cap;
+    uint16_t ctrl = cfg_read(dev, cap + MSI_CTRL, 2);
+
+    vd->irq_type = VFIO_PCI_MSI_IRQ_INDEX;
+    vd->msi_nvec = nvec;
+    msi_mask(vd, vd->msi_count < 32 ? (1u << vd->msi_count) - 1 : ~0u, true);
+    cfg_write(dev, cap + MSI_ADDR_LO, 4, (uint32_t)HOST_MSI_ADDR);
+    if (vd->msi_64) {
+        cfg_write(dev, cap + MSI_ADDR_LO + 4, 4, HOST_MSI_ADDR >> 32);
+    }
+    cfg_write(dev, msi_data_off(vd), 2, HOST_MSI_DATA(0));
+    ctrl &= ~MSI_CTRL_MME;
+    cfg_write(dev, cap + MSI_CTRL, 2,
+              ctrl | MSI_CTRL_ENABLE | msi_log2(nvec) << 4);
+}
+
+/* The enabled type off on the device, its eventfds dropped. */
+static void irq_disable(SimVfioDev *vd)
+{
+    unsigned n;
+
+    if (vd->irq_type < 0) {
         return;
     }
-    msix_mask_all(vd);
-    cfg_write(vd->dev, vd->msix_cap + 2, 2, 0);
-    for (unsigned v = 0; v < vd->msix_count; v++) {
-        eventfd_drop(&vd->msix_efd[v]);
+    n = vector_count(vd);
+    for (unsigned v = 0; v < n; v++) {
+        vector_mask(vd, v, true);
+        eventfd_drop(&vector_efds(vd)[v]);
+    }
+    if (is_msix(vd)) {
+        cfg_write(vd->dev, vd->msix_cap + 2, 2, 0);
+    } else {
+        cfg_write(vd->dev, vd->msi_cap + MSI_CTRL, 2,
+                  cfg_read(vd->dev, vd->msi_cap + MSI_CTRL, 2) &
+                  ~(MSI_CTRL_ENABLE | MSI_CTRL_MME));
+        vd->msi_nvec = 0;
+        vd->vmsi_ctrl &= ~MSI_CTRL_ENABLE;
     }
     vd->irq_type = -1;
 }
 
 /* A block of eventfds; on failure the vectors set so far are released. */
-static int msix_set_block(SimVfioDev *vd, unsigned start, unsigned count,
-                          const int32_t *fds)
+static int vector_set_block(SimVfioDev *vd, unsigned start, unsigned count,
+                            const int32_t *fds)
 {
     for (unsigned i = 0; i < count; i++) {
-        int r = msix_set_vector(vd, start + i, fds[i]);
+        int r = vector_set(vd, start + i, fds[i]);
 
         if (r) {
             while (i--) {
-                msix_set_vector(vd, start + i, -1);
+                vector_set(vd, start + i, -1);
             }
             return r;
         }
@@ -253,28 +376,39 @@ static int msix_set_block(SimVfioDev *vd, unsigned start, unsigned count,
     return 0;
 }
 
-static int msix_trigger(SimVfioDev *vd, const struct vfio_irq_set *hdr,
-                        const uint8_t *data)
+/*
+ * MSI and MSI-X ACTION_TRIGGER (vfio_pci_set_msi_trigger): DATA_NONE with
+ * count 0 disables; DATA_EVENTFD enables (start + count vectors) and
+ * binds; DATA_NONE/BOOL signal bound vectors.  Only one interrupt type at
+ * a time: the other one enabled is EINVAL.
+ */
+static int msi_trigger(SimVfioDev *vd, const struct vfio_irq_set *hdr,
+                       const uint8_t *data)
 {
-    bool on = vd->irq_type == VFIO_PCI_MSIX_IRQ_INDEX;
-    int32_t fds[SIM_VFIO_MAX_MSIX];
+    bool on = vd->irq_type == (int)hdr->index;
+    int32_t fds[MAX(SIM_VFIO_MAX_MSIX, SIM_VFIO_MAX_MSI)];
     int r;
 
     if (on && !hdr->count && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
-        msix_disable(vd);
+        irq_disable(vd);
         return 0;
+    }
+    if (!on && vd->irq_type >= 0) {
+        return -EINVAL;
     }
     if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
         if (!on && !hdr->count) {
             return -EINVAL;         /* enabling zero vectors */
         }
         memcpy(fds, data, hdr->count * sizeof(int32_t));
-        if (!on) {
+        if (!on && hdr->index == VFIO_PCI_MSIX_IRQ_INDEX) {
             msix_enable(vd);
+        } else if (!on) {
+            msi_enable(vd, hdr->start + hdr->count);
         }
-        r = msix_set_block(vd, hdr->start, hdr->count, fds);
+        r = vector_set_block(vd, hdr->start, hdr->count, fds);
         if (r && !on) {
-            msix_disable(vd);
+            irq_disable(vd);
         }
         return r;
     }
@@ -283,8 +417,9 @@ static int msix_trigger(SimVfioDev *vd, const struct vfio_irq_set *hdr,
     }
     /* DATA_NONE / DATA_BOOL: loopback signalling of assigned vectors */
     for (unsigned i = 0; i < hdr->count; i++) {
-        if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || data[i]) {
-            msix_signal(vd, hdr->start + i);
+        if (hdr->start + i < vector_count(vd) &&
+            ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || data[i])) {
+            vector_signal(vd, hdr->start + i);
         }
     }
     return 0;
@@ -337,14 +472,12 @@ static int req_trigger(SimVfioDev *vd, const struct vfio_irq_set *hdr,
 static unsigned irq_count(SimVfioDev *vd, unsigned index)
 {
     SimDevice *dev = vd->dev;
-    unsigned cap;
 
     switch (index) {
     case VFIO_PCI_INTX_IRQ_INDEX:
         return cfg_read(dev, PCI_INT_PIN, 1) ? 1 : 0;
     case VFIO_PCI_MSI_IRQ_INDEX:
-        cap = find_cap(dev, PCI_CAP_ID_MSI);
-        return cap ? 1u << ((cfg_read(dev, cap + 2, 2) >> 1) & 7) : 0;
+        return vd->msi_cap ? vd->msi_count : 0;
     case VFIO_PCI_MSIX_IRQ_INDEX:
         return vd->msix_cap ? vd->msix_count : 0;
     case VFIO_PCI_ERR_IRQ_INDEX:
@@ -366,6 +499,9 @@ static void vconfig_init(SimVfioDev *vd)
     }
     vd->vbar[6] = cfg_read(vd->dev, PCI_ROM, 4);
     vd->vmsix_ctrl = 0;
+    vd->vmsi_ctrl = 0;
+    vd->vmsi_addr = 0;
+    vd->vmsi_data = 0;
 }
 
 /* First open: reset the function and enable memory decoding. */
@@ -382,7 +518,7 @@ static void device_disable(SimVfioDev *vd)
 {
     cfg_write(vd->dev, PCI_COMMAND, 2,
               cfg_read(vd->dev, PCI_COMMAND, 2) & ~PCI_COMMAND_MASTER);
-    msix_disable(vd);
+    irq_disable(vd);
     eventfd_drop(&vd->req_efd);
     sim_model_reset(vd->dev);
 }
@@ -403,6 +539,62 @@ static void device_close(SimVfioDev *vd)
 
 /* ---- config space as the user sees it ----------------------------------- */
 
+/*
+ * MSI as vfio-pci virtualises it: the flags' ENABLE and MME bits, the
+ * address and the data are the user's (the device holds the host's
+ * message; ENABLE follows SET_IRQS); mask and pending bits are the
+ * device's.  @r is the offset in the capability.
+ */
+static bool in_vmsi(const SimVfioDev *vd, unsigned o)
+{
+    return vd->msi_cap && o >= vd->msi_cap + MSI_CTRL &&
+           o < msi_data_off(vd) + 2;
+}
+
+static uint8_t vmsi_byte(const SimVfioDev *vd, unsigned r, uint8_t phys)
+{
+    unsigned data = msi_data_off(vd) - vd->msi_cap;
+
+    if (r == MSI_CTRL) {
+        return (phys & ~(MSI_CTRL_ENABLE | MSI_CTRL_MME)) | vd->vmsi_ctrl;
+    }
+    if (r == MSI_CTRL + 1) {
+        return phys;
+    }
+    if (r >= data) {
+        return vd->vmsi_data >> (8 * (r - data));
+    }
+    return vd->vmsi_addr >> (8 * (r - MSI_ADDR_LO));
+}
+
+static void vmsi_write_byte(SimVfioDev *vd, unsigned r, uint8_t b)
+{
+    unsigned data = msi_data_off(vd) - vd->msi_cap;
+    unsigned qmax = msi_log2(vd->msi_nvec);
+    unsigned shift;
+
+    if (r == MSI_CTRL) {
+        b &= MSI_CTRL_ENABLE | MSI_CTRL_MME;
+        if (vd->irq_type != VFIO_PCI_MSI_IRQ_INDEX) {
+            b &= ~MSI_CTRL_ENABLE;      /* enabled through SET_IRQS only */
+        }
+        if (((b & MSI_CTRL_MME) >> 4) > qmax) {
+            b = (b & ~MSI_CTRL_MME) | qmax << 4;
+        }
+        vd->vmsi_ctrl = b;
+    } else if (r >= data) {
+        shift = 8 * (r - data);
+        vd->vmsi_data = (vd->vmsi_data & ~(0xffu << shift)) | b << shift;
+    } else if (r > MSI_CTRL + 1) {
+        shift = 8 * (r - MSI_ADDR_LO);
+        if (r == MSI_ADDR_LO) {
+            b &= 0xfc;                  /* dword aligned */
+        }
+        vd->vmsi_addr = (vd->vmsi_addr & ~(0xffull << shift)) |
+                        (uint64_t)b << shift;
+    }
+}
+
 /* Byte @o of the user's view, @phys being the device's byte. */
 static uint8_t vconfig_byte(SimVfioDev *vd, unsigned o, uint8_t phys)
 {
@@ -414,6 +606,9 @@ static uint8_t vconfig_byte(SimVfioDev *vd, unsigned o, uint8_t phys)
     }
     if (vd->msix_cap && o == vd->msix_cap + 3) {
         return (phys & 0x3f) | ((vd->vmsix_ctrl >> 8) & 0xc0);
+    }
+    if (in_vmsi(vd, o)) {
+        return vmsi_byte(vd, o - vd->msi_cap, phys);
     }
     return phys;
 }
@@ -444,6 +639,8 @@ static void vconfig_write_byte(SimVfioDev *vd, unsigned o, uint8_t b)
         vbar_fixup(vd, i);
     } else if (vd->msix_cap && o == vd->msix_cap + 3) {
         vd->vmsix_ctrl = (b & 0xc0) << 8;
+    } else if (in_vmsi(vd, o)) {
+        vmsi_write_byte(vd, o - vd->msi_cap, b);
     } else {
         cfg_write(vd->dev, o, 1, b);
     }
@@ -739,8 +936,9 @@ static int ioctl_set_irqs(SimVfioDevFile *df, uint64_t uptr)
         return -ENOTTY;     /* no INTx here; MSI/MSI-X have no mask action */
     }
     switch (hdr.index) {
+    case VFIO_PCI_MSI_IRQ_INDEX:
     case VFIO_PCI_MSIX_IRQ_INDEX:
-        return msix_trigger(vd, &hdr, data);
+        return msi_trigger(vd, &hdr, data);
     case VFIO_PCI_REQ_IRQ_INDEX:
         return req_trigger(vd, &hdr, data);
     default:
@@ -1034,8 +1232,12 @@ int sim_vfio_device_init(SimDevice *dev)
     for (unsigned v = 0; v < SIM_VFIO_MAX_MSIX; v++) {
         vd->msix_efd[v] = -1;
     }
+    for (unsigned v = 0; v < SIM_VFIO_MAX_MSI; v++) {
+        vd->msi_efd[v] = -1;
+    }
     dev->vfio = vd;
     msix_geometry(vd);
+    msi_geometry(vd);
     vconfig_init(vd);
     /* a device joining a group that sits in a type1 container */
     dev->legacy_s2 = sim_vfio_group_s2(dev->group);
@@ -1054,7 +1256,7 @@ void sim_vfio_device_fini(SimDevice *dev)
     if (vd->kernel_claim) {
         sim_group_unclaim(dev->group, kernel_dma_owner);
     }
-    msix_disable(vd);
+    irq_disable(vd);
     eventfd_drop(&vd->req_efd);
     dev->legacy_s2 = NULL;
     g_free(vd);

@@ -489,6 +489,58 @@ static int file_lookup(SimHost *host, int fd, bool create, SimFile **out)
     return 0;
 }
 
+/*
+ * Release every state that no fd of this process refers to any more and
+ * that has no mapping: one pass over /proc/self/fd, then the states it did
+ * not reach.  Host lock held.
+ */
+static int file_release_orphans(SimHost *host)
+{
+    GHashTable *live = g_hash_table_new(g_direct_hash, g_direct_equal);
+    GPtrArray *orphans = g_ptr_array_new();
+    GHashTableIter it;
+    struct dirent *e;
+    SimFile *f;
+    DIR *d = opendir("/proc/self/fd");
+    int n;
+
+    if (!d) {
+        g_hash_table_destroy(live);
+        g_ptr_array_free(orphans, true);
+        return -errno;
+    }
+    while ((e = readdir(d))) {
+        SimInode key;
+        struct stat st;
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+
+        if (*end || end == e->d_name || fd == dirfd(d) || fstat(fd, &st)) {
+            continue;
+        }
+        key.dev = st.st_dev;
+        key.ino = st.st_ino;
+        f = g_hash_table_lookup(host->files, &key);
+        if (f && fd != f->self_fd) {
+            g_hash_table_add(live, f);
+        }
+    }
+    closedir(d);
+    g_hash_table_iter_init(&it, host->files);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&f)) {
+        if (!f->mmaps && !g_hash_table_contains(live, f)) {
+            g_ptr_array_add(orphans, f);
+        }
+    }
+    n = orphans->len;
+    for (unsigned i = 0; i < orphans->len; i++) {
+        file_release(g_ptr_array_index(orphans, i));
+    }
+    g_ptr_array_free(orphans, true);
+    g_hash_table_destroy(live);
+    return n;
+}
+
 int sim_file_new_anon(SimHost *host, const SimFileOps *ops, void *priv,
                       bool cloexec)
 {
@@ -771,6 +823,19 @@ int sim_close(SimHost *host, int fd)
             file_maybe_release(f);
         }
     }
+    g_mutex_unlock(&host->lock);
+    return r;
+}
+
+int sim_release_orphans(SimHost *host)
+{
+    int r;
+
+    if (!host) {
+        return -EINVAL;
+    }
+    g_mutex_lock(&host->lock);
+    r = file_release_orphans(host);
     g_mutex_unlock(&host->lock);
     return r;
 }

@@ -776,3 +776,41 @@ int sim_host_vtd_regs(const SimHost *host, uint64_t *cap, uint64_t *ecap)
     *ecap = host->vtd_ecap;
     return 0;
 }
+
+/* ---- test hooks --------------------------------------------------------- */
+
+int sim_host_inject_error(SimHost *host, SimInjectOp op, int err,
+                          unsigned count)
+{
+    if (!host || (unsigned)op >= SIM_INJECT_OP_MAX ||
+        (count && (err <= 0 || err >= 4096))) {
+        return -EINVAL;
+    }
+    g_mutex_lock(&host->lock);
+    host->inject_count[op] = count;
+    host->inject_err[op] = count ? err : 0;
+    g_mutex_unlock(&host->lock);
+    return 0;
+}
+
+int sim_inject_take(SimHost *host, SimInjectOp op)
+{
+    if (!host->inject_count[op]) {
+        return 0;
+    }
+    host->inject_count[op]--;
+    return -host->inject_err[op];
+}
+
+unsigned sim_host_nr_hwpts(SimHost *host)
+{
+    unsigned n;
+
+    if (!host) {
+        return 0;
+    }
+    g_mutex_lock(&host->lock);
+    n = host->nr_hwpts;
+    g_mutex_unlock(&host->lock);
+    return n;
+}

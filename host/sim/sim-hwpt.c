@@ -161,6 +161,7 @@ SimHwpt *sim_hwpt_paging_new(SimIoas *ioas, SimDevice *dev, uint32_t flags,
     hwpt->auto_domain = auto_domain;
     hwpt->ioas = ioas;
     hwpt->dirty = g_hash_table_new(g_direct_hash, g_direct_equal);
+    host->nr_hwpts++;
     sim_obj_get(&ioas->obj);
     ioas->hwpts = g_list_prepend(ioas->hwpts, hwpt);
     return hwpt;
@@ -181,12 +182,14 @@ static SimHwpt *hwpt_nested_new(SimHwpt *parent, uint32_t flags,
     hwpt->flags = flags;
     hwpt->parent = parent;
     hwpt->s1 = *s1;
+    parent->obj.ictx->host->nr_hwpts++;
     sim_obj_get(&parent->obj);
     return hwpt;
 }
 
 void sim_hwpt_free(SimHwpt *hwpt)
 {
+    hwpt->obj.ictx->host->nr_hwpts--;
     if (hwpt->parent) {
         sim_iotlb_free(hwpt);
         sim_obj_put(&hwpt->parent->obj);
@@ -265,6 +268,10 @@ int sim_ioctl_hwpt_alloc(SimUcmd *u)
     SimObj *dev_obj, *pt;
     int r;
 
+    r = sim_inject_take(u->ictx->host, SIM_INJECT_HWPT_ALLOC);
+    if (r) {
+        return r;
+    }
     if ((cmd->flags & ~HWPT_ALLOC_FLAGS) || cmd->__reserved ||
         cmd->__reserved2) {
         return -EOPNOTSUPP;
@@ -579,7 +586,10 @@ int sim_ioctl_hwpt_invalidate(SimUcmd *u)
     }
     /* from here on, entry_num reports the entries handled (0 on failure) */
     obj = sim_idt_find(&u->ictx->objs, cmd->hwpt_id, SIM_OBJ_ANY);
-    if (!obj) {
+    r = sim_inject_take(u->ictx->host, SIM_INJECT_HWPT_INVALIDATE);
+    if (r) {
+        /* an injected failure: nothing handled */
+    } else if (!obj) {
         r = -ENOENT;
     } else if (obj->type != SIM_OBJ_HWPT_NESTED ||
                cmd->data_type != IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 ||

@@ -248,7 +248,18 @@ struct SimHost {
     uint64_t fault_seq;
 
     void *vfio;             /* VFIO-side host state (sim-vfio.c) */
+
+    /* test hooks (sim-host.c): pending injected failures per op */
+    unsigned inject_count[SIM_INJECT_OP_MAX];
+    int inject_err[SIM_INJECT_OP_MAX];
+    unsigned nr_hwpts;      /* HWPT objects alive (sim-hwpt.c) */
 };
+
+/*
+ * With the host lock held: 0, or the injected -errno if a failure of @op
+ * is pending (one is consumed).
+ */
+int sim_inject_take(SimHost *host, SimInjectOp op);
 
 /* User memory of the calling process: -EFAULT instead of a crash. */
 int sim_copy_from_user(SimHost *host, void *dst, uint64_t uptr, size_t len);
@@ -537,6 +548,7 @@ bool sim_vfio_device_busy(SimDevice *dev);
 #define SIM_VFIO_GROUP_MAJOR        243     /* /dev/vfio/<N> is 243:<N> */
 #define SIM_VFIO_CDEV_MAJOR         511     /* /dev/vfio/devices/vfioX */
 #define SIM_VFIO_MAX_MSIX           32      /* MSI-X vectors the host serves */
+#define SIM_VFIO_MAX_MSI            32      /* MSI's architectural limit */
 
 #define SIM_OFFSETOFEND(type, field) \
     (offsetof(type, field) + sizeof(((type *)0)->field))
@@ -581,16 +593,29 @@ typedef struct SimVfioDev {
     unsigned msix_count;        /* vectors (clamped to SIM_VFIO_MAX_MSIX) */
     unsigned msix_bar, pba_bar; /* BIRs */
     uint64_t msix_table, pba;   /* offsets in those BARs */
+    /* MSI geometry, likewise */
+    unsigned msi_cap;           /* config offset, 0: no MSI */
+    unsigned msi_count;         /* vectors capable (MMC) */
+    bool msi_64;                /* 64-bit message address */
 
-    /* Interrupts: the host kernel's side of SET_IRQS. */
-    int irq_type;               /* -1 none, or VFIO_PCI_MSIX_IRQ_INDEX */
+    /*
+     * Interrupts: the host kernel's side of SET_IRQS.  One type at a time
+     * (vfio_pci_set_msi_trigger): MSI and MSI-X exclude each other.
+     */
+    int irq_type;               /* -1 none, VFIO_PCI_MSI/MSIX_IRQ_INDEX */
     int msix_efd[SIM_VFIO_MAX_MSIX];    /* our dup of the eventfd, or -1 */
     uint64_t msix_fired[SIM_VFIO_MAX_MSIX];
+    int msi_efd[SIM_VFIO_MAX_MSI];      /* likewise for MSI vectors */
+    unsigned msi_nvec;          /* MSI vectors enabled by SET_IRQS */
     int req_efd;                /* VFIO_PCI_REQ_IRQ_INDEX eventfd or -1 */
 
     /* What vfio-pci virtualises in config space while the device is open */
     uint32_t vbar[7];           /* BAR0-5 and the ROM BAR as the user wrote */
     uint16_t vmsix_ctrl;        /* MSI-X ENABLE/MASKALL as the user wrote */
+    uint8_t vmsi_ctrl;          /* MSI ENABLE (only while enabled by
+                                 * SET_IRQS) and MME (at most msi_nvec) */
+    uint64_t vmsi_addr;         /* MSI address and data as the user wrote */
+    uint16_t vmsi_data;
 } SimVfioDev;
 
 /* sim-vfio.c */
@@ -605,7 +630,7 @@ const SimItree *sim_vfio_group_s2(SimGroup *group);
 extern const SimFileOps sim_vfio_device_fops;   /* cdev node and anon fds */
 /* A new device file for GET_DEVICE_FD (takes a reference on @vg). */
 int sim_vfio_device_open_from_group(SimDevice *dev, SimVfioGroup *vg);
-/* The model's MSI-X message write reached the host's interrupt logic. */
+/* The model's MSI or MSI-X message reached the host's interrupt logic. */
 void sim_vfio_msi_deliver(SimDevice *dev, uint64_t addr, uint32_t data);
 /*
  * Rebind @dev to @driver: "vfio-pci", "" (no driver) or the name of a

@@ -421,6 +421,10 @@ int sim_iommufd_attach(SimDevice *dev, uint32_t pasid, uint32_t *pt_id)
         (!dev->pasid_bits || pasid >= (1u << dev->pasid_bits))) {
         return -EINVAL;
     }
+    r = sim_inject_take(dev->host, SIM_INJECT_ATTACH);
+    if (r) {
+        return r;
+    }
     obj = sim_idt_find(&idev->obj.ictx->objs, *pt_id, SIM_OBJ_ANY);
     if (!obj) {
         return -ENOENT;

@@ -26,15 +26,47 @@
 #define SIM_DMA_CFG_SIZE            256
 /* Command register bits the model implements (others read 0). */
 #define SIM_DMA_CMD_MEM             (1u << 1)
-#define SIM_DMA_CMD_BME             (1u << 2)   /* gates all DMA and MSI-X */
+#define SIM_DMA_CMD_BME             (1u << 2)   /* gates DMA, MSI and MSI-X */
 #define SIM_DMA_CMD_SERR            (1u << 8)
 #define SIM_DMA_CMD_INTX_DISABLE    (1u << 10)
 
-/* MSI-X capability (PCI Local Bus 3.0, 6.8.2), the only capability. */
+/*
+ * Capability list: CAP_PTR -> MSI-X (0x40) -> MSI (0x50) -> end.  The
+ * engine's interrupts go out as MSI-X messages while MSI-X is enabled,
+ * else as MSI messages while MSI is enabled, else nowhere; both need bus
+ * mastering (they are memory writes).
+ */
+
+/* MSI-X capability (PCI Local Bus 3.0, 6.8.2). */
 #define SIM_DMA_CFG_MSIX            0x40
 #define SIM_DMA_MSIX_CTRL_ENABLE    (1u << 15)  /* in the control word */
 #define SIM_DMA_MSIX_CTRL_MASKALL   (1u << 14)
 #define SIM_DMA_MSIX_VECTORS        8
+
+/*
+ * MSI capability (PCI Local Bus 3.0, 6.8.1): 64-bit address, per-vector
+ * masking, Multiple Message Capable 2 (4 vectors).  Vector v is sent with
+ * data = (DATA & ~(n - 1)) | v, n = 1 << MME; a vector >= n is not sent.
+ * A masked vector sets its pending bit and is sent when unmasked.  MME
+ * written above MMC reads back as MMC.  Offsets from the capability.
+ */
+#define SIM_DMA_CFG_MSI             0x50
+#define SIM_DMA_MSI_CTRL            0x02        /* 16-bit control */
+#define   SIM_DMA_MSI_CTRL_ENABLE     (1u << 0)   /* RW */
+#define   SIM_DMA_MSI_CTRL_MMC_SHIFT  1           /* RO: log2(vectors) */
+#define   SIM_DMA_MSI_CTRL_MMC_MASK   (7u << 1)
+#define   SIM_DMA_MSI_CTRL_MME_SHIFT  4           /* RW: log2(enabled) */
+#define   SIM_DMA_MSI_CTRL_MME_MASK   (7u << 4)
+#define   SIM_DMA_MSI_CTRL_64BIT      (1u << 7)   /* RO 1 */
+#define   SIM_DMA_MSI_CTRL_MASKBIT    (1u << 8)   /* RO 1 */
+#define SIM_DMA_MSI_ADDR_LO         0x04        /* RW, bits 1:0 read 0 */
+#define SIM_DMA_MSI_ADDR_HI         0x08        /* RW */
+#define SIM_DMA_MSI_DATA            0x0c        /* RW 16-bit; 0x0e reads 0 */
+#define SIM_DMA_MSI_MASK            0x10        /* RW: bits 3:0 */
+#define SIM_DMA_MSI_PENDING         0x14        /* RO: bits 3:0 */
+#define SIM_DMA_MSI_CAP_SIZE        0x18
+#define SIM_DMA_MSI_MMC             2
+#define SIM_DMA_MSI_VECTORS         (1u << SIM_DMA_MSI_MMC)
 
 /* ---- BARs ------------------------------------------------------------- */
 
@@ -81,9 +113,9 @@
 #define   SIM_DMA_PASID_VALUE_MASK  0x000fffffu
 #define   SIM_DMA_PASID_EN          (1u << 31)  /* tag requests with it */
 #define SIM_DMA_REG_IRQ         0x28    /* RW, reset SIM_DMA_IRQ_RESET */
-#define   SIM_DMA_IRQ_DONE_VEC_MASK 0x000000ffu /* MSI-X vector when done */
+#define   SIM_DMA_IRQ_DONE_VEC_MASK 0x000000ffu /* MSI(-X) vector when done */
 #define   SIM_DMA_IRQ_ERR_VEC_SHIFT 8
-#define   SIM_DMA_IRQ_ERR_VEC_MASK  0x0000ff00u /* MSI-X vector on error */
+#define   SIM_DMA_IRQ_ERR_VEC_MASK  0x0000ff00u /* MSI(-X) vector on error */
 #define   SIM_DMA_IRQ_DONE_EN       (1u << 16)
 #define   SIM_DMA_IRQ_ERR_EN        (1u << 17)
 #define   SIM_DMA_IRQ_RESET         (SIM_DMA_IRQ_DONE_EN | \

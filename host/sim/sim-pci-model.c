@@ -1,7 +1,7 @@
 /*
  * The simulated host's PCI device model "dma": a conventional PCI function
- * with a register BAR driving a DMA engine, an internal 4 KiB buffer and
- * MSI-X.  Register map: sim-pci-model-regs.h.
+ * with a register BAR driving a DMA engine, an internal 4 KiB buffer,
+ * MSI-X and MSI.  Register map: sim-pci-model-regs.h.
  *
  * This file is the device as the host's bus sees it (raw accesses); what
  * vfio-pci filters or virtualises for its user is in sim-device.c.  The
@@ -22,6 +22,7 @@
 #define CFG_STATUS          0x06
 #define CFG_BAR0            0x10
 #define CFG_MSIX_CTRL       (SIM_DMA_CFG_MSIX + 2)
+#define CFG_MSI(reg)        (SIM_DMA_CFG_MSI + SIM_DMA_MSI_##reg)
 
 /*
  * One device's model state (dev->model), from sim_model_init to
@@ -163,6 +164,88 @@ static uint8_t msix_wmask(uint64_t off)
     }
 }
 
+/* ---- MSI (PCI Local Bus 3.0, 6.8.1) ------------------------------------- */
+
+static uint16_t msi_ctrl(const SimDmaModel *m)
+{
+    return get_le(&m->cfg[CFG_MSI(CTRL)], 2);
+}
+
+/* Vectors the driver enabled (Multiple Message Enable, at most MMC). */
+static unsigned msi_enabled_vectors(const SimDmaModel *m)
+{
+    return 1u << ((msi_ctrl(m) & SIM_DMA_MSI_CTRL_MME_MASK) >>
+                  SIM_DMA_MSI_CTRL_MME_SHIFT);
+}
+
+static bool msi_can_send(const SimDmaModel *m)
+{
+    return (msi_ctrl(m) & SIM_DMA_MSI_CTRL_ENABLE) && bus_master(m);
+}
+
+static uint32_t msi_bits(const SimDmaModel *m, unsigned reg)
+{
+    return get_le(&m->cfg[SIM_DMA_CFG_MSI + reg], 4);
+}
+
+static void msi_set_pending(SimDmaModel *m, unsigned v, bool on)
+{
+    uint32_t p = msi_bits(m, SIM_DMA_MSI_PENDING);
+
+    p = on ? p | (1u << v) : p & ~(1u << v);
+    put_le(&m->cfg[CFG_MSI(PENDING)], 4, p);
+}
+
+/* Multiple messages: the low log2(n) bits of the data name the vector. */
+static void msi_send(SimDmaModel *m, unsigned v)
+{
+    unsigned n = msi_enabled_vectors(m);
+    uint32_t data = get_le(&m->cfg[CFG_MSI(DATA)], 2);
+
+    sim_vfio_msi_deliver(m->dev, get_le(&m->cfg[CFG_MSI(ADDR_LO)], 8),
+                         (data & ~(n - 1)) | v);
+}
+
+/* Signal vector @v: sent now, or pending while masked. */
+static void msi_raise(SimDmaModel *m, unsigned v)
+{
+    if (v >= msi_enabled_vectors(m) || !msi_can_send(m)) {
+        return;
+    }
+    if (msi_bits(m, SIM_DMA_MSI_MASK) & (1u << v)) {
+        msi_set_pending(m, v, true);
+        return;
+    }
+    msi_send(m, v);
+}
+
+/* A pending vector that is no longer masked sends its message. */
+static void msi_poll(SimDmaModel *m)
+{
+    uint32_t ready;
+
+    if (!msi_can_send(m)) {
+        return;
+    }
+    ready = msi_bits(m, SIM_DMA_MSI_PENDING) & ~msi_bits(m, SIM_DMA_MSI_MASK);
+    for (unsigned v = 0; v < msi_enabled_vectors(m); v++) {
+        if (ready & (1u << v)) {
+            msi_set_pending(m, v, false);
+            msi_send(m, v);
+        }
+    }
+}
+
+/* The engine's interrupt: MSI-X while it is enabled, else MSI, else none. */
+static void irq_raise(SimDmaModel *m, unsigned v)
+{
+    if (msix_ctrl(m) & SIM_DMA_MSIX_CTRL_ENABLE) {
+        msix_raise(m, v);
+    } else {
+        msi_raise(m, v);
+    }
+}
+
 /* ---- configuration space ------------------------------------------------ */
 
 /* Host physical BAR addresses, unique per BDF (never used for decoding). */
@@ -194,10 +277,15 @@ static void cfg_init(SimDmaModel *m)
     put_le(c + 0x2c, 2, SIM_DMA_SUBSYS_VENDOR_ID);
     put_le(c + 0x2e, 2, SIM_DMA_SUBSYS_ID);
     c[0x34] = SIM_DMA_CFG_MSIX;
-    c[SIM_DMA_CFG_MSIX] = 0x11;                     /* MSI-X, last in list */
+    c[SIM_DMA_CFG_MSIX] = 0x11;                     /* MSI-X, then MSI */
+    c[SIM_DMA_CFG_MSIX + 1] = SIM_DMA_CFG_MSI;
     put_le(c + CFG_MSIX_CTRL, 2, SIM_DMA_MSIX_VECTORS - 1);
     put_le(c + SIM_DMA_CFG_MSIX + 4, 4, SIM_DMA_MSIX_TABLE | SIM_DMA_BAR_MSIX);
     put_le(c + SIM_DMA_CFG_MSIX + 8, 4, SIM_DMA_MSIX_PBA | SIM_DMA_BAR_MSIX);
+    c[SIM_DMA_CFG_MSI] = 0x05;                      /* MSI, last in list */
+    put_le(c + CFG_MSI(CTRL), 2,
+           (SIM_DMA_MSI_MMC << SIM_DMA_MSI_CTRL_MMC_SHIFT) |
+           SIM_DMA_MSI_CTRL_64BIT | SIM_DMA_MSI_CTRL_MASKBIT);
 
     put_le(w + CFG_COMMAND, 2, SIM_DMA_CMD_MEM | SIM_DMA_CMD_BME |
                                SIM_DMA_CMD_SERR | SIM_DMA_CMD_INTX_DISABLE);
@@ -208,6 +296,12 @@ static void cfg_init(SimDmaModel *m)
     w[0x3c] = 0xff;                                 /* interrupt line */
     put_le(w + CFG_MSIX_CTRL, 2, SIM_DMA_MSIX_CTRL_ENABLE |
                                  SIM_DMA_MSIX_CTRL_MASKALL);
+    put_le(w + CFG_MSI(CTRL), 2, SIM_DMA_MSI_CTRL_ENABLE |
+                                 SIM_DMA_MSI_CTRL_MME_MASK);
+    put_le(w + CFG_MSI(ADDR_LO), 4, 0xfffffffcu);
+    put_le(w + CFG_MSI(ADDR_HI), 4, 0xffffffffu);
+    put_le(w + CFG_MSI(DATA), 2, 0xffff);
+    put_le(w + CFG_MSI(MASK), 4, (1u << SIM_DMA_MSI_VECTORS) - 1);
 }
 
 static void cfg_write(SimDmaModel *m, uint64_t off, unsigned size,
@@ -220,8 +314,16 @@ static void cfg_write(SimDmaModel *m, uint64_t off, unsigned size,
         m->cfg[o] = (m->cfg[o] & ~m->cfg_wmask[o]) | (b & m->cfg_wmask[o]);
         m->cfg[o] &= ~(b & m->cfg_w1c[o]);
     }
+    /* MME above MMC: the function grants what it has */
+    if (((msi_ctrl(m) & SIM_DMA_MSI_CTRL_MME_MASK) >>
+         SIM_DMA_MSI_CTRL_MME_SHIFT) > SIM_DMA_MSI_MMC) {
+        put_le(&m->cfg[CFG_MSI(CTRL)], 2,
+               (msi_ctrl(m) & ~SIM_DMA_MSI_CTRL_MME_MASK) |
+               (SIM_DMA_MSI_MMC << SIM_DMA_MSI_CTRL_MME_SHIFT));
+    }
     /* enabling, unmasking or bus mastering may release pending messages */
     msix_poll(m);
+    msi_poll(m);
 }
 
 /* ---- the DMA engine ----------------------------------------------------- */
@@ -338,15 +440,15 @@ static void engine_start(SimDmaModel *m, unsigned op)
                     (reason << SIM_DMA_STATUS_FAULT_SHIFT);
         m->err_count++;
         if (m->irq & SIM_DMA_IRQ_ERR_EN) {
-            msix_raise(m, (m->irq & SIM_DMA_IRQ_ERR_VEC_MASK) >>
-                          SIM_DMA_IRQ_ERR_VEC_SHIFT);
+            irq_raise(m, (m->irq & SIM_DMA_IRQ_ERR_VEC_MASK) >>
+                         SIM_DMA_IRQ_ERR_VEC_SHIFT);
         }
         return;
     }
     m->status = SIM_DMA_STATUS_DONE;
     m->done_count++;
     if (m->irq & SIM_DMA_IRQ_DONE_EN) {
-        msix_raise(m, m->irq & SIM_DMA_IRQ_DONE_VEC_MASK);
+        irq_raise(m, m->irq & SIM_DMA_IRQ_DONE_VEC_MASK);
     }
 }
 
@@ -599,6 +701,7 @@ void sim_model_reset(SimDevice *dev)
     m->irq = SIM_DMA_IRQ_RESET;
     memset(m->buffer, 0, sizeof(m->buffer));
     memset(m->msix + SIM_DMA_MSIX_PBA, 0, (SIM_DMA_MSIX_VECTORS + 7) / 8);
+    put_le(&m->cfg[CFG_MSI(PENDING)], 4, 0);
 }
 
 int sim_model_init(SimDevice *dev)

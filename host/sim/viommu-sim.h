@@ -202,6 +202,15 @@ SIM_API int sim_fd_lookup(SimHost *host, int fd);
 SIM_API int sim_close(SimHost *host, int fd);
 
 /*
+ * Release the open-file states no fd of this process refers to any more
+ * and that have no mapping: for a caller whose fds were replaced or closed
+ * behind the library's back (dup2/dup3 onto a simulated fd, close_range).
+ * Returns the number released or -errno.  An fd in flight over a socket
+ * is in no fd table: its state goes too, as with sim_close.
+ */
+SIM_API int sim_release_orphans(SimHost *host);
+
+/*
  * ioctl on a simulated fd: returns >= 0 (the ioctl's return value) or
  * -errno.  Integer arguments passed by value (VFIO_CHECK_EXTENSION,
  * VFIO_SET_IOMMU) are given as (void *)(uintptr_t)value.
@@ -300,6 +309,32 @@ typedef struct SimMsixVector {
 
 SIM_API int sim_device_msix_read(SimDevice *dev, unsigned vector,
                                  SimMsixVector *out);
+
+/* ------------------------------------------------------------------------
+ * Test hooks: injected failures and object counts
+ * ------------------------------------------------------------------------ */
+
+/* The operations a failure can be injected into. */
+typedef enum SimInjectOp {
+    SIM_INJECT_HWPT_ALLOC = 0,      /* IOMMU_HWPT_ALLOC */
+    SIM_INJECT_ATTACH = 1,          /* VFIO_DEVICE_ATTACH_IOMMUFD_PT (attach
+                                     * or replace, any HWPT or IOAS) */
+    SIM_INJECT_HWPT_INVALIDATE = 2, /* IOMMU_HWPT_INVALIDATE */
+    SIM_INJECT_OP_MAX,
+} SimInjectOp;
+
+/*
+ * The next @count calls of @op fail with -@err (1..4095) before doing
+ * anything, as a kernel refusing them would (IOMMU_HWPT_INVALIDATE then
+ * reports 0 entries handled); @count 0 clears.  Counts are per host and
+ * independent per op.  -EINVAL for a bad @op or @err.
+ */
+SIM_API int sim_host_inject_error(SimHost *host, SimInjectOp op, int err,
+                                  unsigned count);
+
+/* HWPT objects (paging and nested) alive in all of the host's iommufd
+ * contexts. */
+SIM_API unsigned sim_host_nr_hwpts(SimHost *host);
 
 /* ------------------------------------------------------------------------
  * Fault log of the physical IOMMU

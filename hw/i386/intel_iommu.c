@@ -8,7 +8,8 @@
  * spaces handed to the PCI bus.  Translation and caches are in
  * intel_iommu_translate.c, fault recording in intel_iommu_fault.c,
  * invalidation in intel_iommu_inval.c, interrupt remapping in
- * intel_iommu_ir.c.
+ * intel_iommu_ir.c, assigned devices on host nested HWPTs (x-flts) in
+ * intel_iommu_nest.c.
  *
  * The register file is a byte array with three per-byte masks (writable,
  * write-1-to-clear, write-only).  A guest write first goes through the
@@ -237,6 +238,7 @@ static void vtd_handle_gcmd_write(IntelIOMMUState *s, uint32_t val)
         vtd_reset_caches(s);
         vtd_switch_address_space_all(s);
         vtd_notify_context_change(s, NULL);
+        vtd_nest_sync_all(s);
     }
     if (vtd_gcmd_toggles(s, status, val, VTD_GCMD_TE, &en)) {
         s->dmar_enabled = en;
@@ -246,6 +248,7 @@ static void vtd_handle_gcmd_write(IntelIOMMUState *s, uint32_t val)
         vtd_reset_caches(s);
         vtd_switch_address_space_all(s);
         vtd_notify_context_change(s, NULL);
+        vtd_nest_sync_all(s);
     }
     if (vtd_gcmd_toggles(s, status, val, VTD_GCMD_QIE, &en)) {
         s->qi_enabled = en;
@@ -367,7 +370,9 @@ VTDAddressSpace *vtd_find_address_space(IntelIOMMUState *s, uint16_t sid)
 void vtd_switch_address_space(VTDAddressSpace *vas)
 {
     IntelIOMMUState *s = vas->iommu_state;
-    bool use_iommu = s->dmar_enabled && !vtd_as_pt_enabled(s, vas);
+    bool use_iommu = s->dmar_enabled &&
+                     !vtd_nest_keeps_system_view(s, vas) &&
+                     !vtd_as_pt_enabled(s, vas);
 
     if (use_iommu == vas->dmar_on) {
         return;
@@ -498,6 +503,7 @@ static void vtd_address_space_free(gpointer data)
 {
     VTDAddressSpace *vas = data;
 
+    vtd_nest_as_destroy(vas);
     vtd_cm_as_destroy(vas);
     address_space_destroy(&vas->as);
     memory_region_finalize(&vas->ir);
@@ -509,22 +515,27 @@ static void vtd_address_space_free(gpointer data)
     g_free(vas);
 }
 
-static AddressSpace *vtd_get_address_space(PCIBus *bus, void *opaque,
-                                           int devfn)
+/* The address space of (bus, devfn), created on first use. */
+static VTDAddressSpace *vtd_get_vas(IntelIOMMUState *s, PCIBus *bus,
+                                   int devfn)
 {
-    IntelIOMMUState *s = opaque;
-
-    if (devfn < 0 || devfn >= PCI_DEVFN_MAX) {
-        return NULL;
-    }
     for (guint i = 0; i < s->address_spaces->len; i++) {
         VTDAddressSpace *vas = g_ptr_array_index(s->address_spaces, i);
 
         if (vas->bus == bus && vas->devfn == devfn) {
-            return &vas->as;
+            return vas;
         }
     }
-    return &vtd_address_space_new(s, bus, devfn)->as;
+    return vtd_address_space_new(s, bus, devfn);
+}
+
+static AddressSpace *vtd_get_address_space(PCIBus *bus, void *opaque,
+                                           int devfn)
+{
+    if (devfn < 0 || devfn >= PCI_DEVFN_MAX) {
+        return NULL;
+    }
+    return &vtd_get_vas(opaque, bus, devfn)->as;
 }
 
 /* --- Host IOMMU devices of assigned devices ------------------------------------ */
@@ -557,9 +568,14 @@ static int vtd_hiod_find(IntelIOMMUState *s, PCIBus *bus, int devfn)
     return -1;
 }
 
-/* Checks only needed for first-stage translation (x-flts=on). */
-static bool vtd_check_hiod_flts(IntelIOMMUState *s, HostIOMMUDevice *hiod,
-                                Error **errp)
+/*
+ * Checks only needed for first-stage translation (x-flts=on).  The guest's
+ * PASID table is bound per device on the host, which a requester-ID alias
+ * (a conventional bus above the device) would share with other devices:
+ * such a device is refused, as in QEMU.
+ */
+static bool vtd_check_hiod_flts(IntelIOMMUState *s, PCIBus *bus, int devfn,
+                                HostIOMMUDevice *hiod, Error **errp)
 {
     int ret;
 
@@ -588,11 +604,18 @@ static bool vtd_check_hiod_flts(IntelIOMMUState *s, HostIOMMUDevice *hiod,
             return false;
         }
     }
+    /* On a conventional bus even 00.0 shares its ID with the others. */
+    if (!pci_bus_is_express(bus) || hiod->aliased_bus != bus ||
+        hiod->aliased_devfn != devfn) {
+        error_setg(errp, "Host device downstream to a PCI bridge is "
+                   "unsupported when x-flts=on");
+        return false;
+    }
     return true;
 }
 
-static bool vtd_check_hiod(IntelIOMMUState *s, HostIOMMUDevice *hiod,
-                           Error **errp)
+static bool vtd_check_hiod(IntelIOMMUState *s, PCIBus *bus, int devfn,
+                           HostIOMMUDevice *hiod, Error **errp)
 {
     int host_aw = host_iommu_device_get_cap(hiod,
                                             HOST_IOMMU_DEVICE_CAP_AW_BITS,
@@ -605,7 +628,7 @@ static bool vtd_check_hiod(IntelIOMMUState *s, HostIOMMUDevice *hiod,
         error_setg(errp, "aw-bits %d > host aw-bits %d", s->aw_bits, host_aw);
         return false;
     }
-    return !s->flts || vtd_check_hiod_flts(s, hiod, errp);
+    return !s->flts || vtd_check_hiod_flts(s, bus, devfn, hiod, errp);
 }
 
 static bool vtd_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
@@ -623,7 +646,7 @@ static bool vtd_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
         error_setg(errp, "Host IOMMU device already exist");
         return false;
     }
-    if (!vtd_check_hiod(s, hiod, errp)) {
+    if (!vtd_check_hiod(s, bus, devfn, hiod, errp)) {
         return false;
     }
     e = g_new0(VTDHostIOMMUDev, 1);
@@ -635,14 +658,65 @@ static bool vtd_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
     return true;
 }
 
+HostIOMMUDevice *vtd_find_hiod(IntelIOMMUState *s, PCIBus *bus, int devfn)
+{
+    int i = vtd_hiod_find(s, bus, devfn);
+
+    return i < 0 ? NULL : ((VTDHostIOMMUDev *)
+                           g_ptr_array_index(s->host_iommu_devs, i))->hiod;
+}
+
+/* set_iommu_device, then nesting takes the accepted device over. */
+static bool vtd_set_iommu_device_nest(PCIBus *bus, void *opaque, int devfn,
+                                      HostIOMMUDevice *hiod, Error **errp)
+{
+    IntelIOMMUState *s = opaque;
+
+    if (!vtd_set_iommu_device(bus, opaque, devfn, hiod, errp)) {
+        return false;
+    }
+    if (s->flts && devfn >= 0 && devfn < PCI_DEVFN_MAX) {
+        vtd_nest_device_added(s, vtd_get_vas(s, bus, devfn));
+    }
+    return true;
+}
+
 static void vtd_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
 {
     IntelIOMMUState *s = opaque;
     int i = vtd_hiod_find(s, bus, devfn);
+    VTDAddressSpace *vas = NULL;
 
-    if (i >= 0) {
-        g_ptr_array_remove_index(s->host_iommu_devs, (guint)i);
+    if (i < 0) {
+        return;
     }
+    for (guint j = 0; j < s->address_spaces->len; j++) {
+        VTDAddressSpace *v = g_ptr_array_index(s->address_spaces, j);
+
+        if (v->bus == bus && v->devfn == devfn && v->nest) {
+            vas = v;
+            vtd_nest_device_removed(s, vas);
+        }
+    }
+    g_ptr_array_remove_index(s->host_iommu_devs, (guint)i);
+    if (vas) {
+        vtd_switch_address_space(vas);
+    }
+}
+
+/* SPR17: read-only mappings are refused on a nest parent (uapi_facts
+ * §2, IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17). */
+static uint64_t vtd_get_host_iommu_quirks(uint32_t type, void *caps,
+                                          uint32_t size)
+{
+    const struct iommu_hw_info_vtd *vtd = caps;
+
+    if (type == IOMMU_HW_INFO_TYPE_INTEL_VTD && vtd &&
+        size >= sizeof(*vtd) &&
+        (vtd->flags & IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17)) {
+        return HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO;
+    }
+    return 0;
 }
 
 static uint64_t vtd_get_viommu_flags(void *opaque)
@@ -654,9 +728,10 @@ static uint64_t vtd_get_viommu_flags(void *opaque)
 
 static const PCIIOMMUOps vtd_pci_iommu_ops = {
     .get_address_space = vtd_get_address_space,
-    .set_iommu_device = vtd_set_iommu_device,
+    .set_iommu_device = vtd_set_iommu_device_nest,
     .unset_iommu_device = vtd_unset_iommu_device,
     .get_viommu_flags = vtd_get_viommu_flags,
+    .get_host_iommu_quirks = vtd_get_host_iommu_quirks,
 };
 
 /* --- Device -------------------------------------------------------------------- */
@@ -713,6 +788,7 @@ static void vtd_reset(DeviceState *dev)
     vtd_reset_caches(s);
     vtd_address_space_unmap_all(s);
     vtd_switch_address_space_all(s);
+    vtd_nest_sync_all(s);
 }
 
 static bool vtd_realize(DeviceState *dev, Error **errp)
@@ -760,6 +836,7 @@ static void vtd_unrealize(DeviceState *dev)
         object_unref(OBJECT(s->root_bus));
         s->root_bus = NULL;
     }
+    vtd_nest_fini(s);
     if (s->host_iommu_devs) {
         g_ptr_array_free(s->host_iommu_devs, true);
         s->host_iommu_devs = NULL;

@@ -17,6 +17,8 @@
  *   intel_iommu_inval.c      register and queued invalidation, caching-mode
  *                            MAP/UNMAP notifications and replay
  *   intel_iommu_ir.c         interrupt remapping
+ *   intel_iommu_nest.c       first-stage translation of assigned devices
+ *                            on iommufd nested HWPTs (x-flts)
  *
  * Threading: everything runs in the main loop thread (or under the big
  * lock); no locks of our own.
@@ -776,6 +778,10 @@ struct VTDAddressSpace {
     /* intel_iommu_inval.c: caching-mode shadow state; NULL until used,
      * released by vtd_cm_as_destroy(). */
     struct VTDCMState *cm;
+
+    /* intel_iommu_nest.c: set while an iommufd host IOMMU device backs
+     * this device under x-flts (its host attachment); else NULL. */
+    struct VTDNestState *nest;
 };
 
 struct IntelIOMMUState {
@@ -954,6 +960,15 @@ VTDFaultReason vtd_as_get_context(IntelIOMMUState *s, VTDAddressSpace *vas,
  */
 bool vtd_as_get_did(IntelIOMMUState *s, VTDAddressSpace *vas, uint32_t pasid,
                     uint16_t *did);
+/*
+ * Scalable mode: the RID_PASID entry governing vas's requests without
+ * PASID, through the context and PASID caches (filling them).  Returns 0,
+ * or the fault reason a request would get (nothing recorded;
+ * VTD_FR_RTADDR_INV_TTM with a legacy root).  *fpd: the FPD bits seen.
+ */
+VTDFaultReason vtd_as_get_rid_pasid_entry(IntelIOMMUState *s,
+                                          VTDAddressSpace *vas,
+                                          VTDPASIDCacheEntry *pc, bool *fpd);
 /* Whether requests without PASID from vas are passed through untranslated
  * (legacy TT=2, scalable RID_PASID entry PGTT=PT). */
 bool vtd_as_pt_enabled(IntelIOMMUState *s, VTDAddressSpace *vas);
@@ -1113,6 +1128,51 @@ void vtd_cm_as_destroy(VTDAddressSpace *vas);
 /* Device realize/unrealize: set up / free s->inval. */
 void vtd_inval_init(IntelIOMMUState *s);
 void vtd_inval_fini(IntelIOMMUState *s);
+
+/* ======================================================================
+ * intel_iommu_nest.c: first-stage translation on iommufd nested HWPTs
+ * (x-flts with iommufd-backed assigned devices; qemu_behaviour §4)
+ * ====================================================================== */
+
+/* The host IOMMU device accepted for (bus, devfn), or NULL
+ * (intel_iommu.c). */
+struct HostIOMMUDevice *vtd_find_hiod(IntelIOMMUState *s, PCIBus *bus,
+                                      int devfn);
+/*
+ * A host IOMMU device was accepted for vas's device / is about to be
+ * dropped.  Added: with x-flts and an iommufd device, vas gets nest state
+ * and its host attachment follows the guest from now on.  Removed: the
+ * device goes back to its default HWPT, our nested HWPT is freed.
+ */
+void vtd_nest_device_added(IntelIOMMUState *s, VTDAddressSpace *vas);
+void vtd_nest_device_removed(IntelIOMMUState *s, VTDAddressSpace *vas);
+/*
+ * Whether vas's device keeps the plain system-memory view although TE=1:
+ * a nested device under a scalable root (the host walks the guest's
+ * first stage over the nest parent, which holds GPA -> host memory).
+ */
+bool vtd_nest_keeps_system_view(IntelIOMMUState *s, VTDAddressSpace *vas);
+/*
+ * Re-reads every nested device's RID_PASID entry (through the caches)
+ * and makes its host attachment match: PASID-cache and context-cache
+ * invalidation, SRTP, TE changes, reset.
+ */
+void vtd_nest_sync_all(IntelIOMMUState *s);
+/*
+ * Queues the host invalidation of a guest IOTLB invalidation for the
+ * nested devices it covers: domain @did (any domain when @all), RID_PASID
+ * @pasid (VTD_PASID_NONE: any), 2^@am pages at @addr, or everything when
+ * @whole; @ih: leaf entries only.  vtd_nest_flush() sends what is queued,
+ * one IOMMU_HWPT_INVALIDATE per device (a guest batch is one call).
+ */
+void vtd_nest_invalidate(IntelIOMMUState *s, bool all, uint16_t did,
+                         uint32_t pasid, bool whole, uint64_t addr,
+                         unsigned am, bool ih);
+void vtd_nest_flush(IntelIOMMUState *s);
+/* Unrealize: every nested device back to its default HWPT.  Address
+ * space destruction: frees what is left of vas->nest. */
+void vtd_nest_fini(IntelIOMMUState *s);
+void vtd_nest_as_destroy(VTDAddressSpace *vas);
 
 /* ======================================================================
  * intel_iommu_ir.c (engineer C); weak stand-ins in intel_iommu.c.

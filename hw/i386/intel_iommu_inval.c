@@ -633,6 +633,7 @@ static unsigned vtd_inv_context(IntelIOMMUState *s, unsigned g, uint16_t did,
         break;
     }
     vtd_cm_end(s, &t, work);
+    vtd_nest_sync_all(s);
     return g;
 }
 
@@ -676,6 +677,10 @@ static unsigned vtd_inv_iotlb(IntelIOMMUState *s, unsigned g, uint16_t did,
         return 0;
     }
     vtd_cm_end(s, &t, work);
+    /* every first-stage entry of the domain (all: every domain) goes,
+     * facts E.4 */
+    vtd_nest_invalidate(s, g == VTD_TLB_GLOBAL, did, VTD_PASID_NONE, true,
+                        0, 0, false);
     return g;
 }
 
@@ -726,6 +731,7 @@ void vtd_handle_iotlb_write(IntelIOMMUState *s)
         done = vtd_inv_iotlb(s, g, (val & VTD_TLB_DID_MASK) >>
                              VTD_TLB_DID_SHIFT, iva & VTD_IVA_ADDR_MASK, am,
                              iva & VTD_IVA_IH);
+        vtd_nest_flush(s);
         if (!done) {
             log_guest_error("intel-iommu: IOTLB invalidation with reserved "
                             "IIRG 0");
@@ -947,6 +953,9 @@ static VTDQIResult vtd_qi_piotlb(IntelIOMMUState *s, const VTDQIDescriptor *d,
                                         d->qw[1] & VTD_QI_IH);
     }
     vtd_cm_end(s, &t, work);
+    /* queued: sent with the rest of the guest's batch (vtd_qi_process) */
+    vtd_nest_invalidate(s, false, did, pasid, g == VTD_QI_PIOTLB_G_PASID,
+                        addr, am, d->qw[1] & VTD_QI_IH);
     return VTD_QI_DONE;
 }
 
@@ -984,6 +993,7 @@ static VTDQIResult vtd_qi_pc(IntelIOMMUState *s, const VTDQIDescriptor *d,
     work = vtd_cm_begin(s, &t);
     vtd_pasid_cache_invalidate(s, gran, did, pasid);
     vtd_cm_end(s, &t, work);
+    vtd_nest_sync_all(s);
     return VTD_QI_DONE;
 }
 
@@ -1001,6 +1011,11 @@ static VTDQIResult vtd_qi_process(IntelIOMMUState *s,
             return VTD_QI_ERROR;
         }
         break;
+    }
+    /* Forwarded IOTLB invalidations are batched: anything else (a wait
+     * above all) sees them done on the host. */
+    if (d->type != VTD_QI_TYPE_IOTLB && d->type != VTD_QI_TYPE_P_IOTLB) {
+        vtd_nest_flush(s);
     }
     switch (d->type) {
     case VTD_QI_TYPE_CC:
@@ -1142,6 +1157,7 @@ static void vtd_qi_run(IntelIOMMUState *s)
     st->busy = true;
     for (unsigned n = 0; n < VTD_IQ_MAX_ENTRIES && vtd_qi_step(s); n++) {
     }
+    vtd_nest_flush(s);
     st->busy = false;
 }
 

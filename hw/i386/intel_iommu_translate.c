@@ -391,6 +391,24 @@ bool vtd_as_get_did(IntelIOMMUState *s, VTDAddressSpace *vas, uint32_t pasid,
     return true;
 }
 
+VTDFaultReason vtd_as_get_rid_pasid_entry(IntelIOMMUState *s,
+                                          VTDAddressSpace *vas,
+                                          VTDPASIDCacheEntry *pc, bool *fpd)
+{
+    VTDContextEntry ce;
+    VTDFaultReason fr;
+
+    *fpd = false;
+    fr = vtd_get_context(s, vas, &ce, fpd);
+    if (fr) {
+        return fr;
+    }
+    if (!vtd_is_scalable(s)) {
+        return VTD_FR_RTADDR_INV_TTM;
+    }
+    return vtd_get_pasid_entry(s, vas, &ce, false, 0, pc, fpd);
+}
+
 bool vtd_as_pt_enabled(IntelIOMMUState *s, VTDAddressSpace *vas)
 {
     VTDContextEntry ce;

@@ -15,6 +15,7 @@
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "qapi/qjson.h"
+#include "system/host_iommu_device.h"
 
 /* --- Buses ------------------------------------------------------------------ */
 
@@ -667,9 +668,49 @@ void pci_device_deassert_intx(PCIDevice *dev)
 
 /* --- DMA and the vIOMMU hook -------------------------------------------------- */
 
+/*
+ * The requester ID the IOMMU sees for a function at (bus, devfn).  PCIe
+ * carries each function's own ID, but a conventional bus does not: the
+ * bridge above it issues the transactions.  Going up to the root, at
+ * every conventional bus the alias becomes (that bus, 00.0) when its
+ * bridge is a PCIe-to-PCI bridge (PCIe-to-PCI/PCI-X Bridge 1.0, 2.3), else
+ * the bridge's own ID (what bare-metal root complexes do with a plain PCI
+ * bridge, and what Linux assumes); the topmost one wins.
+ */
+void pci_bus_iommu_alias(PCIBus *bus, int devfn, PCIBus **alias_bus,
+                         int *alias_devfn)
+{
+    *alias_bus = bus;
+    *alias_devfn = devfn;
+    for (; bus->parent_dev; bus = pci_get_bus(bus->parent_dev)) {
+        PCIDevice *br = bus->parent_dev;
+
+        if (pci_bus_is_express(bus)) {
+            continue;
+        }
+        if (pcie_cap_get_type(br) == PCI_EXP_TYPE_PCI_BRIDGE) {
+            *alias_bus = bus;
+            *alias_devfn = PCI_DEVFN(0, 0);
+        } else {
+            *alias_bus = pci_get_bus(br);
+            *alias_devfn = br->devfn;
+        }
+    }
+}
+
+void pci_device_iommu_alias(PCIDevice *dev, PCIBus **alias_bus,
+                            int *alias_devfn)
+{
+    pci_bus_iommu_alias(pci_get_bus(dev), dev->devfn, alias_bus, alias_devfn);
+}
+
 uint16_t pci_requester_id(PCIDevice *dev)
 {
-    return PCI_BUILD_BDF(pci_bus_num(pci_get_bus(dev)), dev->devfn);
+    PCIBus *bus;
+    int devfn;
+
+    pci_device_iommu_alias(dev, &bus, &devfn);
+    return PCI_BUILD_BDF(pci_bus_num(bus), devfn);
 }
 
 /* The bus whose PCIIOMMUOps govern dev's DMA, or NULL. */
@@ -683,14 +724,18 @@ static PCIBus *pci_iommu_bus(PCIDevice *dev)
     return bus->iommu_ops ? bus : NULL;
 }
 
+/* The vIOMMU's address space of dev's requester ID (its alias). */
 static AddressSpace *pci_resolve_dma_as(PCIDevice *dev)
 {
     PCIBus *ib = pci_iommu_bus(dev);
     AddressSpace *as = NULL;
 
     if (ib) {
-        as = ib->iommu_ops->get_address_space(pci_get_bus(dev),
-                                              ib->iommu_opaque, dev->devfn);
+        PCIBus *bus;
+        int devfn;
+
+        pci_device_iommu_alias(dev, &bus, &devfn);
+        as = ib->iommu_ops->get_address_space(bus, ib->iommu_opaque, devfn);
     }
     return as ? as : &address_space_memory;
 }
@@ -765,6 +810,10 @@ bool pci_device_set_iommu_device(PCIDevice *dev, struct HostIOMMUDevice *hiod,
     PCIBus *ib = pci_iommu_bus(dev);
 
     if (ib && ib->iommu_ops->set_iommu_device) {
+        if (hiod) {             /* NULL only from hook unit tests */
+            pci_device_iommu_alias(dev, &hiod->aliased_bus,
+                                   &hiod->aliased_devfn);
+        }
         return ib->iommu_ops->set_iommu_device(pci_get_bus(dev),
                                                ib->iommu_opaque, dev->devfn,
                                                hiod, errp);
@@ -788,6 +837,17 @@ uint64_t pci_device_get_viommu_flags(PCIDevice *dev)
 
     if (ib && ib->iommu_ops->get_viommu_flags) {
         return ib->iommu_ops->get_viommu_flags(ib->iommu_opaque);
+    }
+    return 0;
+}
+
+uint64_t pci_device_get_host_iommu_quirks(PCIDevice *dev, uint32_t type,
+                                          void *caps, uint32_t size)
+{
+    PCIBus *ib = pci_iommu_bus(dev);
+
+    if (ib && ib->iommu_ops->get_host_iommu_quirks) {
+        return ib->iommu_ops->get_host_iommu_quirks(type, caps, size);
     }
     return 0;
 }

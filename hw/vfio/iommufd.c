@@ -34,6 +34,12 @@ typedef struct VFIOIOMMUFDContainer {
     IOMMUFDBackend *be;
     uint32_t ioas_id;
     GSList *hwpts;              /* VFIOIOASHwpt * */
+    /*
+     * The IOAS backs a nest parent on a host with
+     * HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO (SPR17): read-only
+     * mappings are left out, the host would refuse them.
+     */
+    bool bypass_ro;
 } VFIOIOMMUFDContainer;
 
 struct VFIOIOASHwpt {
@@ -55,6 +61,9 @@ static int vfio_iommufd_dma_map(VFIOContainer *c, hwaddr iova, uint64_t size,
 {
     VFIOIOMMUFDContainer *ic = iommufd_container(c);
 
+    if (readonly && ic->bypass_ro) {
+        return 0;   /* recorded, never mapped: unmapping it is ENOENT, fine */
+    }
     return iommufd_be_map_dma(ic->be, ic->ioas_id, iova, size, vaddr,
                               readonly, errp);
 }
@@ -191,6 +200,30 @@ static void vfio_hwpt_put(VFIOIOMMUFDContainer *ic, VFIODevice *vbasedev)
 }
 
 /*
+ * A nest parent on a host whose vIOMMU reports the SPR17 quirk: keep
+ * read-only ranges out of the IOAS (qemu_behaviour §3).  Decided before
+ * the container's listener maps anything.
+ */
+static void vfio_iommufd_check_bypass_ro(VFIOIOMMUFDContainer *ic,
+                                         VFIODevice *vbasedev)
+{
+    PCIDevice *pdev = vbasedev->owner ? (PCIDevice *)
+        object_dynamic_cast(OBJECT(vbasedev->owner), TYPE_PCI_DEVICE) : NULL;
+    struct iommu_hw_info_vtd vtd = { 0 };
+    uint32_t type = 0;
+
+    if (!pdev || !iommufd_be_get_device_info(ic->be, vbasedev->devid, &type,
+                                             &vtd, sizeof(vtd), NULL, NULL,
+                                             NULL)) {
+        return;
+    }
+    if (pci_device_get_host_iommu_quirks(pdev, type, &vtd, sizeof(vtd)) &
+        HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO) {
+        ic->bypass_ro = true;
+    }
+}
+
+/*
  * Attaches the device to a HWPT of @ic: an existing compatible one, else
  * a new one (the automatic HWPT of the IOAS, or a nest parent).
  */
@@ -235,6 +268,7 @@ static bool vfio_iommufd_container_attach(VFIOIOMMUFDContainer *ic,
                                IOMMU_HWPT_DATA_NONE, 0, NULL, &id, errp)) {
         return false;
     }
+    vfio_iommufd_check_bypass_ro(ic, vbasedev);
     if (vfio_cdev_attach_pt(vbasedev, id, &id, errp) < 0) {
         iommufd_be_free_id(ic->be, id);
         return false;

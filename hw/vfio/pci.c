@@ -15,23 +15,25 @@
  *
  * Configuration space (first 256 bytes) is virtualised a bit at a time
  * (vdev->emulated): the header (ids, command, BARs, ROM, capability
- * pointer, interrupt line/pin), the MSI-X capability and every
+ * pointer, interrupt line/pin), the MSI and MSI-X capabilities and every
  * capability's link byte come from pdev->config; everything else is read
- * from the device's config region.  Every write also goes to the device
- * (the host kernel virtualises what it must), so COMMAND.BME gates the
- * device's DMA and COMMAND.MEM its decoding.  No expansion ROM, no INTx,
- * no MSI (capability hidden); the MSI-X table and PBA are emulated over
- * the BAR holding them.
+ * from the device's config region.  Every write but those to the MSI
+ * capability also goes to the device (the host kernel virtualises what
+ * it must), so COMMAND.BME gates the device's DMA and COMMAND.MEM its
+ * decoding.  No expansion ROM, no INTx; the MSI-X table and PBA are
+ * emulated over the BAR holding them.
  *
  * BARs: a trapped region (pread/pwrite on the BAR's region of the device
  * fd) with, where the region allows mmap, the mmapped areas on top as
  * ram-device regions.
  *
- * MSI-X: when the guest enables it, every vector gets an eventfd bound
- * with VFIO_DEVICE_SET_IRQS; the main loop turns a signal into
- * msix_notify() on this device, so the message goes through the guest's
- * table, masking, and the vIOMMU's interrupt remapping, as the device's
- * own write would.
+ * MSI-X and MSI: when the guest enables one, each of its vectors (every
+ * MSI-X vector; the MSI vectors Multiple Message Enable grants) gets an
+ * eventfd bound with VFIO_DEVICE_SET_IRQS; the main loop turns a signal
+ * into msix_notify() or msi_notify() on this device, so the message goes
+ * through the guest's table or capability, masking, and the vIOMMU's
+ * interrupt remapping, as the device's own write would.  The host serves
+ * one type at a time, as the guest must use them.
  */
 #include <errno.h>
 #include <glib-unix.h>
@@ -42,6 +44,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "hw/vfio/vfio-device.h"
@@ -76,12 +79,13 @@ typedef struct VFIOBAR {
     unsigned nr_mmaps;
 } VFIOBAR;
 
-typedef struct VFIOMSIXVector {
+/* A vector of the interrupt type enabled on the host. */
+typedef struct VFIOMSIVector {
     VFIOPCIDevice *vdev;
     unsigned nr;
     int efd;
     guint watch;
-} VFIOMSIXVector;
+} VFIOMSIVector;
 
 struct VFIOPCIDevice {
     PCIDevice pdev;
@@ -99,10 +103,15 @@ struct VFIOPCIDevice {
     uint8_t emulated[VFIO_PCI_CONFIG_SIZE];
     VFIOBAR bars[PCI_NUM_REGIONS];
 
-    /* MSI-X, as the device's capability describes it */
+    /* MSI-X and MSI, as the device's capabilities describe them */
     uint8_t msix_cap;           /* 0: none exposed */
     unsigned msix_entries;
-    VFIOMSIXVector *msix_vectors;   /* non-NULL while enabled on the host */
+    uint8_t msi_cap;            /* 0: none exposed */
+    uint8_t msi_cap_size;
+    /* the host's vectors: irq_index's, non-NULL while enabled there */
+    unsigned irq_index;         /* VFIO_PCI_MSI_IRQ_INDEX or ..._MSIX_... */
+    VFIOMSIVector *vectors;
+    unsigned nr_vectors;
 
     bool hiod_child;            /* hiod is our child "host-iommu-device" */
     bool iommu_set;             /* the vIOMMU accepted the hiod */
@@ -320,25 +329,36 @@ static void vfio_bars_teardown(VFIOPCIDevice *vdev)
 }
 
 /* ------------------------------------------------------------------------
- * MSI-X on the host
+ * MSI-X and MSI on the host
  * ------------------------------------------------------------------------ */
 
-static gboolean vfio_msix_ready(gint fd, GIOCondition cond, gpointer opaque)
+static const char *vfio_irq_name(unsigned index)
 {
-    VFIOMSIXVector *v = opaque;
+    return index == VFIO_PCI_MSIX_IRQ_INDEX ? "MSI-X" : "MSI";
+}
+
+static gboolean vfio_vector_ready(gint fd, GIOCondition cond, gpointer opaque)
+{
+    VFIOMSIVector *v = opaque;
+    VFIOPCIDevice *vdev = v->vdev;
     uint64_t count;
 
     /* non-blocking: nothing to read means someone else drained it */
-    if (read(fd, &count, sizeof(count)) == sizeof(count)) {
-        msix_notify(&v->vdev->pdev, v->nr);
+    if (read(fd, &count, sizeof(count)) != sizeof(count)) {
+        return G_SOURCE_CONTINUE;
+    }
+    if (vdev->irq_index == VFIO_PCI_MSIX_IRQ_INDEX) {
+        msix_notify(&vdev->pdev, v->nr);
+    } else {
+        msi_notify(&vdev->pdev, v->nr);
     }
     return G_SOURCE_CONTINUE;
 }
 
-static void vfio_msix_vectors_free(VFIOPCIDevice *vdev)
+static void vfio_vectors_free(VFIOPCIDevice *vdev)
 {
-    for (unsigned i = 0; i < vdev->msix_entries; i++) {
-        VFIOMSIXVector *v = &vdev->msix_vectors[i];
+    for (unsigned i = 0; i < vdev->nr_vectors; i++) {
+        VFIOMSIVector *v = &vdev->vectors[i];
 
         if (v->watch) {
             g_source_remove(v->watch);
@@ -347,70 +367,91 @@ static void vfio_msix_vectors_free(VFIOPCIDevice *vdev)
             close(v->efd);
         }
     }
-    g_free(vdev->msix_vectors);
-    vdev->msix_vectors = NULL;
+    g_free(vdev->vectors);
+    vdev->vectors = NULL;
+    vdev->nr_vectors = 0;
 }
 
-static void vfio_msix_disable(VFIOPCIDevice *vdev)
+/* Releases the host's vectors of type @index, if that type is enabled. */
+static void vfio_vectors_disable(VFIOPCIDevice *vdev, unsigned index)
 {
     struct vfio_irq_set set = {
         .argsz = sizeof(set),
         .flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-        .index = VFIO_PCI_MSIX_IRQ_INDEX,
+        .index = index,
     };
 
-    if (!vdev->msix_vectors) {
+    if (!vdev->vectors || vdev->irq_index != index) {
         return;
     }
     if (hostos_ioctl(vdev->vbasedev.fd, VFIO_DEVICE_SET_IRQS, &set) < 0) {
-        warn_report("vfio %s: failed to disable MSI-X: %s", vdev_name(vdev),
-                    strerror(errno));
+        warn_report("vfio %s: failed to disable %s: %s", vdev_name(vdev),
+                    vfio_irq_name(index), strerror(errno));
     }
-    vfio_msix_vectors_free(vdev);
+    vfio_vectors_free(vdev);
 }
 
-/* Binds an eventfd to every vector; the guest's table decides delivery. */
-static void vfio_msix_enable(VFIOPCIDevice *vdev)
+/*
+ * Binds an eventfd to each of @n vectors of type @index; the guest's
+ * table or capability decides delivery.  A failure leaves nothing bound.
+ */
+static void vfio_vectors_enable(VFIOPCIDevice *vdev, unsigned index,
+                                unsigned n)
 {
-    unsigned n = vdev->msix_entries;
     g_autofree struct vfio_irq_set *set =
         g_malloc0(sizeof(*set) + n * sizeof(int32_t));
     int32_t *fds = (int32_t *)set->data;
 
-    vdev->msix_vectors = g_new0(VFIOMSIXVector, n);
+    if (vdev->vectors) {
+        /* the host serves one type at a time (and so must the guest) */
+        log_guest_error("vfio %s: %s enabled while %s is in use; ignored",
+                        vdev_name(vdev), vfio_irq_name(index),
+                        vfio_irq_name(vdev->irq_index));
+        return;
+    }
+    vdev->irq_index = index;
+    vdev->vectors = g_new0(VFIOMSIVector, n);
     for (unsigned i = 0; i < n; i++) {
-        VFIOMSIXVector *v = &vdev->msix_vectors[i];
+        VFIOMSIVector *v = &vdev->vectors[i];
 
         v->vdev = vdev;
         v->nr = i;
         v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        vdev->nr_vectors++;
         if (v->efd < 0) {
-            error_report("vfio %s: MSI-X vector %u: eventfd: %s",
-                         vdev_name(vdev), i, strerror(errno));
-            vfio_msix_vectors_free(vdev);
+            error_report("vfio %s: %s vector %u: eventfd: %s",
+                         vdev_name(vdev), vfio_irq_name(index), i,
+                         strerror(errno));
+            vfio_vectors_free(vdev);
             return;
         }
         fds[i] = v->efd;
     }
     set->argsz = sizeof(*set) + n * sizeof(int32_t);
     set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-    set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+    set->index = index;
     set->start = 0;
     set->count = n;
     if (hostos_ioctl(vdev->vbasedev.fd, VFIO_DEVICE_SET_IRQS, set) < 0) {
-        error_report("vfio %s: failed to enable MSI-X: %s", vdev_name(vdev),
-                     strerror(errno));
-        vfio_msix_vectors_free(vdev);
+        error_report("vfio %s: failed to enable %s: %s", vdev_name(vdev),
+                     vfio_irq_name(index), strerror(errno));
+        vfio_vectors_free(vdev);
         return;
     }
     /* ahead of other sources: a completion is seen before the next
      * request is read */
     for (unsigned i = 0; i < n; i++) {
-        VFIOMSIXVector *v = &vdev->msix_vectors[i];
+        VFIOMSIVector *v = &vdev->vectors[i];
 
         v->watch = g_unix_fd_add_full(G_PRIORITY_HIGH, v->efd, G_IO_IN,
-                                      vfio_msix_ready, v, NULL);
+                                      vfio_vector_ready, v, NULL);
     }
+}
+
+/* Whatever type is enabled on the host, off. */
+static void vfio_vectors_disable_all(VFIOPCIDevice *vdev)
+{
+    vfio_vectors_disable(vdev, vdev->irq_index);
 }
 
 /* ------------------------------------------------------------------------
@@ -451,29 +492,52 @@ static void vfio_pci_write_config(PCIDevice *pdev, uint32_t addr,
                                   uint32_t val, int len)
 {
     VFIOPCIDevice *vdev = VFIO_PCI(pdev);
-    bool msix_was = msix_enabled(pdev);
+    bool msix_was = msix_enabled(pdev), msi_was = msi_enabled(pdev);
+    unsigned msi_lo = vdev->msi_cap, msi_hi = msi_lo + vdev->msi_cap_size;
     uint8_t buf[4];
 
     if (addr >= VFIO_PCI_CONFIG_SIZE || len < 1 || len > 4 ||
         addr + len > VFIO_PCI_CONFIG_SIZE) {
         return;
     }
-    /* everything reaches the device; the host filters what it owns */
+    /*
+     * Everything reaches the device, the host filters what it owns; but
+     * the MSI capability is ours alone: the host's MSI state follows
+     * SET_IRQS, and masking is emulated (pending bits the guest can see).
+     */
     for (int i = 0; i < len; i++) {
         buf[i] = val >> (8 * i);
     }
-    if (hostos_pwrite(vdev->vbasedev.fd, buf, len,
-                      vdev->config_offset + addr) != len) {
-        log_guest_error("vfio %s: config write of %d bytes at 0x%" PRIx32
-                        " failed", vdev_name(vdev), len, addr);
+    for (int i = 0; i < len; ) {
+        int n = 0;
+
+        while (i + n < len && !(addr + i + n >= msi_lo &&
+                                addr + i + n < msi_hi)) {
+            n++;
+        }
+        if (n && hostos_pwrite(vdev->vbasedev.fd, buf + i, n,
+                               vdev->config_offset + addr + i) != n) {
+            log_guest_error("vfio %s: config write of %d bytes at 0x%"
+                            PRIx32 " failed", vdev_name(vdev), n, addr + i);
+        }
+        i += n + 1;             /* past the run and one MSI byte */
     }
     pci_default_write_config(pdev, addr, val, len);
 
     if (msix_present(pdev) && msix_was != msix_enabled(pdev)) {
         if (msix_enabled(pdev)) {
-            vfio_msix_enable(vdev);
+            vfio_vectors_enable(vdev, VFIO_PCI_MSIX_IRQ_INDEX,
+                                vdev->msix_entries);
         } else {
-            vfio_msix_disable(vdev);
+            vfio_vectors_disable(vdev, VFIO_PCI_MSIX_IRQ_INDEX);
+        }
+    }
+    if (msi_present(pdev) && msi_was != msi_enabled(pdev)) {
+        if (msi_enabled(pdev)) {
+            vfio_vectors_enable(vdev, VFIO_PCI_MSI_IRQ_INDEX,
+                                msi_nr_vectors_allocated(pdev));
+        } else {
+            vfio_vectors_disable(vdev, VFIO_PCI_MSI_IRQ_INDEX);
         }
     }
 }
@@ -661,10 +725,61 @@ static bool vfio_msix_check(VFIOPCIDevice *vdev, uint8_t off, uint8_t size,
                      pba & ~PCI_MSIX_FLAGS_BIRMASK, off, errp);
 }
 
+/* Bytes of an MSI capability with these flags (PCI Local Bus 3.0, 6.8.1). */
+static uint8_t vfio_msi_cap_size(uint16_t flags)
+{
+    uint8_t size = flags & PCI_MSI_FLAGS_64BIT ? 0x0e : 0x0a;
+
+    return flags & PCI_MSI_FLAGS_MASKBIT ? size + 0x0a : size;
+}
+
+/*
+ * MSI as the device describes it (64-bit or not, per-vector masking or
+ * not), with at most the vectors the host can signal, a power of two:
+ * emulated by msi_init (QEMU's vfio_msi_setup), exposed only then.
+ */
+static bool vfio_msi_check(VFIOPCIDevice *vdev, uint8_t off, uint8_t size,
+                           Error **errp)
+{
+    struct vfio_irq_info irq;
+    uint8_t raw[4];
+    uint16_t flags;
+    unsigned n;
+
+    if (hostos_pread(vdev->vbasedev.fd, raw, sizeof(raw),
+                     vdev->config_offset + off) != sizeof(raw)) {
+        error_setg_errno(errp, errno, "reading the MSI capability");
+        return false;
+    }
+    flags = pci_get_word(raw + PCI_MSI_FLAGS);
+    if (size < vfio_msi_cap_size(flags)) {
+        error_setg(errp, "MSI capability at 0x%02x is cut short", off);
+        return false;
+    }
+    if (!vfio_device_get_irq_info(&vdev->vbasedev, VFIO_PCI_MSI_IRQ_INDEX,
+                                  &irq, errp)) {
+        return false;
+    }
+    if (!(irq.flags & VFIO_IRQ_INFO_EVENTFD) || !irq.count) {
+        warn_report("vfio %s: the host cannot signal MSI; capability "
+                    "hidden", vdev_name(vdev));
+        return true;
+    }
+    /* Multiple Message Capable 6 and 7 are reserved: 32 at most */
+    n = 1u << MIN((flags & PCI_MSI_FLAGS_QMASK) >> 1, 5u);
+    while (n > irq.count) {
+        n >>= 1;
+    }
+    vdev->msi_cap = off;
+    vdev->msi_cap_size = vfio_msi_cap_size(flags);
+    return msi_init(&vdev->pdev, off, n, flags & PCI_MSI_FLAGS_64BIT,
+                    flags & PCI_MSI_FLAGS_MASKBIT, errp);
+}
+
 /*
  * Rebuilds the capability list in pdev->config, in the device's order:
- * MSI-X emulated, MSI hidden (not supported yet), the others passed
- * through (only their link byte is ours).
+ * MSI-X and MSI emulated, the others passed through (only their link
+ * byte is ours).
  */
 static bool vfio_config_capabilities(VFIOPCIDevice *vdev, Error **errp)
 {
@@ -688,6 +803,15 @@ static bool vfio_config_capabilities(VFIOPCIDevice *vdev, Error **errp)
             }
             if (vdev->msix_cap) {
                 memset(vdev->emulated + cap->off, 0xff, PCI_MSIX_CAP_SIZE);
+                continue;
+            }
+        }
+        if (cap->id == PCI_CAP_ID_MSI && !vdev->msi_cap) {
+            if (!vfio_msi_check(vdev, cap->off, cap->size, errp)) {
+                return false;
+            }
+            if (vdev->msi_cap) {
+                memset(vdev->emulated + cap->off, 0xff, vdev->msi_cap_size);
                 continue;
             }
         }
@@ -719,10 +843,13 @@ static void vfio_pci_teardown(VFIOPCIDevice *vdev)
     PCIDevice *pdev = &vdev->pdev;
     VFIODevice *vbasedev = &vdev->vbasedev;
 
-    vfio_msix_disable(vdev);
+    vfio_vectors_disable_all(vdev);
     msix_uninit(pdev);
     vdev->msix_cap = 0;
     vdev->msix_entries = 0;
+    msi_uninit(pdev);
+    vdev->msi_cap = 0;
+    vdev->msi_cap_size = 0;
     if (vdev->iommu_set) {
         pci_device_unset_iommu_device(pdev);
         vdev->iommu_set = false;
@@ -834,7 +961,8 @@ static bool vfio_pci_setup(VFIOPCIDevice *vdev, Error **errp)
         goto fail;
     }
     vdev->iommu_set = true;
-    /* 4. capabilities; 5. interrupts: MSI-X when the guest enables it */
+    /* 4. capabilities; 5. interrupts: MSI or MSI-X when the guest
+     * enables it */
     if (!vfio_config_capabilities(vdev, &err)) {
         goto fail;
     }
@@ -863,9 +991,9 @@ static void vfio_pci_exit(PCIDevice *pdev)
 }
 
 /*
- * After the core restored config space: the host side follows, MSI-X
- * off, a function reset, and the restored COMMAND (no decoding, no bus
- * mastering) written to the device.
+ * After the core restored config space: the host side follows, MSI and
+ * MSI-X off, a function reset, and the restored COMMAND (no decoding, no
+ * bus mastering) written to the device.
  */
 static void vfio_pci_reset(PCIDevice *pdev)
 {
@@ -876,7 +1004,7 @@ static void vfio_pci_reset(PCIDevice *pdev)
     if (vbasedev->fd < 0) {
         return;
     }
-    vfio_msix_disable(vdev);
+    vfio_vectors_disable_all(vdev);
     if ((vbasedev->info.flags & VFIO_DEVICE_FLAGS_RESET) &&
         hostos_ioctl(vbasedev->fd, VFIO_DEVICE_RESET, NULL) < 0) {
         warn_report("vfio %s: VFIO_DEVICE_RESET failed: %s", vdev_name(vdev),

@@ -123,6 +123,10 @@ static int hiod_collect(Object *obj, void *opaque)
         info->hwpt_id = idev->hwpt_id;
         info->has_ioas_id = idev->ioas_id != 0;
         info->ioas_id = idev->ioas_id;
+        info->has_nested_hwpt_id = info->has_first_stage_table =
+            idev->nested_hwpt_id != 0;
+        info->nested_hwpt_id = idev->nested_hwpt_id;
+        info->first_stage_table = idev->first_stage_table;
     }
     *l->tail = g_new0(HostIOMMUDeviceInfoList, 1);
     (*l->tail)->value = info;

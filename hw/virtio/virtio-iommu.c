@@ -1241,20 +1241,29 @@ static bool viommu_check_page_size_mask(VirtIOIOMMU *s, HostIOMMUDevice *hiod,
     return true;
 }
 
+/*
+ * The host IOMMU device and its ranges belong to the endpoint the device's
+ * DMA goes through: its requester-ID alias (hiod->aliased_bus/devfn),
+ * which devices behind one PCIe-to-PCI bridge share.  An endpoint takes one
+ * host IOMMU device: the same agent (device) again is a duplicate, another
+ * one behind the same alias is refused, as QEMU refuses a second set of
+ * host ranges for an endpoint.
+ */
 static bool viommu_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
                                     struct HostIOMMUDevice *hiod,
                                     Error **errp)
 {
     VirtIOIOMMU *s = opaque;
-    VirtIOIOMMUEndpoint *ep = viommu_endpoint_get(s, bus, devfn);
+    VirtIOIOMMUEndpoint *ep = viommu_endpoint_get(s, hiod->aliased_bus,
+                                                  hiod->aliased_devfn);
     GList *usable;
     uint64_t mask;
 
-    if (ep->hiod) {
+    if (ep->hiod && ep->hiod->agent == hiod->agent) {
         error_setg(errp, "Host IOMMU device already exists");
         return false;
     }
-    if (ep->host_resv) {
+    if (ep->hiod || ep->host_resv) {
         error_setg(errp, "virtio-iommu does not support aliased BDF");
         return false;
     }
@@ -1273,14 +1282,18 @@ static bool viommu_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
     return true;
 }
 
+/* Only called for a device whose set_iommu_device succeeded. */
 static void viommu_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
 {
     VirtIOIOMMU *s = opaque;
+    PCIBus *alias_bus;
+    int alias_devfn;
 
+    pci_bus_iommu_alias(bus, devfn, &alias_bus, &alias_devfn);
     for (guint i = 0; i < s->endpoints->len; i++) {
         VirtIOIOMMUEndpoint *ep = g_ptr_array_index(s->endpoints, i);
 
-        if (ep->bus != bus || ep->devfn != devfn) {
+        if (ep->bus != alias_bus || ep->devfn != alias_devfn) {
             continue;
         }
         if (ep->host_resv) {

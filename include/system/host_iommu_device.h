@@ -102,8 +102,13 @@ typedef struct HostIOMMUDevice {
 
     char *name;                 /* the agent's device name ("0000:02:00.0") */
     void *agent;                /* the agent (VFIO device); opaque here */
-    /* The requester ID the IOMMU sees; set by pci_device_set_iommu_device
-     * before calling the vIOMMU. */
+    /*
+     * The requester ID the IOMMU sees for the device: its own bus and
+     * devfn, or the alias of a PCIe-to-PCI bridge above it (secondary bus,
+     * 00.0; pci_device_iommu_alias()).  Set by pci_device_set_iommu_device
+     * before it calls the vIOMMU (which is passed the device's own bus and
+     * devfn); NULL / 0 until then.
+     */
     struct PCIBus *aliased_bus;
     int aliased_devfn;
     HostIOMMUDeviceCaps caps;

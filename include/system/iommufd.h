@@ -149,6 +149,14 @@ typedef struct HostIOMMUDeviceIOMMUFD {
     uint32_t devid;             /* iommufd device object id */
     uint32_t hwpt_id;           /* default HWPT; the nest parent if any */
     uint32_t ioas_id;           /* the agent's IOAS; 0: not known */
+    /*
+     * Written by the vIOMMU while it keeps the device on a nested HWPT of
+     * its own (0 otherwise): that HWPT's id and the guest stage-1 table
+     * it translates through (VT-d: the first-stage table pointer).
+     * Informative (query-host-iommu-devices).
+     */
+    uint32_t nested_hwpt_id;
+    uint64_t first_stage_table;
 } HostIOMMUDeviceIOMMUFD;
 
 typedef struct HostIOMMUDeviceIOMMUFDClass {

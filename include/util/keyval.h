@@ -6,8 +6,8 @@
  *
  * Values are strings; ",," inside a value is a literal comma.  Only the
  * first item may omit "key=", and only when there is an implied key: it is
- * then that key's value.  An item "help" or "?" without "=" sets *help
- * instead (when help is not NULL; otherwise a first item "help" is the
+ * then that key's value.  When help is not NULL, *help says whether an
+ * item "help" or "?" without "=" was given (such items are not members; otherwise a first item "help" is the
  * implied key's value and a later one an error).  Keys are made of
  * letters, digits, '-', '_' and '.' (taken literally, no nesting); an empty
  * or ill-formed key, a missing "=", or a key given twice is an error

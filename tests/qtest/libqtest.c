@@ -755,6 +755,41 @@ JsonNode *qmp_expect_return(JsonObject *rsp)
     return json_object_get_member(rsp, "return");
 }
 
+JsonNode *qtest_qom_get(QTestState *s, const char *path, const char *prop)
+{
+    JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"qom-get\", "
+                                "\"arguments\": {\"path\": \"%s\", "
+                                "\"property\": \"%s\"}}", path, prop);
+    JsonNode *ret = json_node_copy(qmp_expect_return(rsp));
+
+    json_object_unref(rsp);
+    return ret;
+}
+
+int64_t qtest_qom_get_int(QTestState *s, const char *path, const char *prop)
+{
+    g_autoptr(JsonNode) n = qtest_qom_get(s, path, prop);
+
+    g_assert_true(json_node_get_value_type(n) == G_TYPE_INT64);
+    return json_node_get_int(n);
+}
+
+bool qtest_qom_get_bool(QTestState *s, const char *path, const char *prop)
+{
+    g_autoptr(JsonNode) n = qtest_qom_get(s, path, prop);
+
+    g_assert_true(json_node_get_value_type(n) == G_TYPE_BOOLEAN);
+    return json_node_get_boolean(n);
+}
+
+char *qtest_qom_get_str(QTestState *s, const char *path, const char *prop)
+{
+    g_autoptr(JsonNode) n = qtest_qom_get(s, path, prop);
+
+    g_assert_true(json_node_get_value_type(n) == G_TYPE_STRING);
+    return g_strdup(json_node_get_string(n));
+}
+
 void qtest_qmp_assert_success(QTestState *s, const char *fmt, ...)
 {
     JsonObject *rsp;

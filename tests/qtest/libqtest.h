@@ -71,6 +71,15 @@ JsonNode *qmp_expect_return(JsonObject *rsp);
 /* Convenience: runs a command that must succeed, discards the reply. */
 void qtest_qmp_assert_success(QTestState *s, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
+/*
+ * qom-get PATH PROPERTY, which must succeed: the value (a copy to free
+ * with json_node_unref), or the value asserted to be an integer, a
+ * boolean or a string (g_free the string).
+ */
+JsonNode *qtest_qom_get(QTestState *s, const char *path, const char *prop);
+int64_t qtest_qom_get_int(QTestState *s, const char *path, const char *prop);
+bool qtest_qom_get_bool(QTestState *s, const char *path, const char *prop);
+char *qtest_qom_get_str(QTestState *s, const char *path, const char *prop);
 /* device_add DRIVER with id and extra JSON members ("" for none). */
 void qtest_qmp_device_add(QTestState *s, const char *driver, const char *id,
                           const char *extra_json_members);

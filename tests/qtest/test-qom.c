@@ -51,21 +51,6 @@ static GHashTable *qom_list(QTestState *s, const char *path)
     return props;
 }
 
-static JsonNode *qom_get(QTestState *s, const char *path, const char *prop)
-{
-    return take_return(qtest_qmp(s, "{\"execute\": \"qom-get\", "
-                                 "\"arguments\": {\"path\": \"%s\", "
-                                 "\"property\": \"%s\"}}", path, prop));
-}
-
-static char *qom_get_str(QTestState *s, const char *path, const char *prop)
-{
-    g_autoptr(JsonNode) n = qom_get(s, path, prop);
-
-    g_assert_true(json_node_get_value_type(n) == G_TYPE_STRING);
-    return g_strdup(json_node_get_string(n));
-}
-
 /* name -> JsonObject of qom-list-types (a new table). */
 static GHashTable *list_types(QTestState *s, const char *implements,
                               bool abstract)
@@ -153,15 +138,15 @@ static void test_list_machine(void)
 static void test_get(void)
 {
     QTestState *s = qtest_init(ARGS);
-    g_autofree char *type = qom_get_str(s, "/machine", "type");
-    g_autofree char *child = qom_get_str(s, "/machine", "peripheral");
+    g_autofree char *type = qtest_qom_get_str(s, "/machine", "type");
+    g_autofree char *child = qtest_qom_get_str(s, "/machine", "peripheral");
     g_autofree char *desc = NULL;
     g_autofree char *chr_type = NULL;
 
     g_assert_cmpstr(type, ==, "none-machine");
     /* A child property reads as the child's path. */
     g_assert_cmpstr(child, ==, "/machine/peripheral");
-    chr_type = qom_get_str(s, "/chardevs/char0", "type");
+    chr_type = qtest_qom_get_str(s, "/chardevs/char0", "type");
     g_assert_cmpstr(chr_type, ==, "chardev-socket");
 
     desc = g_strdup_printf("Property '%s.nosuch' not found", type);
@@ -179,7 +164,7 @@ static void test_get(void)
 static void test_set(void)
 {
     QTestState *s = qtest_init(ARGS);
-    g_autofree char *type = qom_get_str(s, "/machine", "type");
+    g_autofree char *type = qtest_qom_get_str(s, "/machine", "type");
     g_autofree char *desc = g_strdup_printf("Property '%s.type' is not "
                                             "writable", type);
 
@@ -188,7 +173,7 @@ static void test_set(void)
                            "\"value\": \"x\"}}"),
                  "GenericError", desc);
     g_clear_pointer(&type, g_free);
-    type = qom_get_str(s, "/machine", "type");
+    type = qtest_qom_get_str(s, "/machine", "type");
     g_assert_cmpstr(type, ==, "none-machine");
 
     g_assert_true(type_exists(s, TEST_OBJECT));
@@ -203,8 +188,8 @@ static void test_set(void)
                              "{\"path\": \"t0\", \"property\": "
                              "\"merge\", \"value\": false}}");
     {
-        g_autoptr(JsonNode) dump = qom_get(s, "/objects/t0", "dump");
-        g_autoptr(JsonNode) merge = qom_get(s, "/objects/t0", "merge");
+        g_autoptr(JsonNode) dump = qtest_qom_get(s, "/objects/t0", "dump");
+        g_autoptr(JsonNode) merge = qtest_qom_get(s, "/objects/t0", "merge");
 
         g_assert_false(json_node_get_boolean(dump));
         g_assert_false(json_node_get_boolean(merge));
@@ -216,7 +201,7 @@ static void test_set(void)
                                     "\"/objects/t0\", \"property\": "
                                     "\"dump\", \"value\": \"many\"}}");
         g_autofree char *err = qmp_expect_error(rsp, "GenericError");
-        g_autoptr(JsonNode) dump = qom_get(s, "/objects/t0", "dump");
+        g_autoptr(JsonNode) dump = qtest_qom_get(s, "/objects/t0", "dump");
 
         json_object_unref(rsp);
         g_assert_cmpstr(err, ==, "Invalid parameter type for 'dump', "
@@ -230,7 +215,7 @@ static void test_set(void)
                                     "\"/objects/t0\", \"property\": "
                                     "\"size\", \"value\": 4096}}");
         g_autofree char *err = qmp_expect_error(rsp, "GenericError");
-        g_autoptr(JsonNode) size = qom_get(s, "/objects/t0", "size");
+        g_autoptr(JsonNode) size = qtest_qom_get(s, "/objects/t0", "size");
 
         json_object_unref(rsp);
         g_assert_cmpint(json_node_get_int(size), ==, 65536);
@@ -256,8 +241,8 @@ static void test_partial_path(void)
                  "GenericError", "Path 'peripheral' is ambiguous");
     /* A longer suffix is unique again. */
     {
-        g_autofree char *t1 = qom_get_str(s, "machine/peripheral", "type");
-        g_autofree char *t2 = qom_get_str(s, "chardevs/peripheral", "type");
+        g_autofree char *t1 = qtest_qom_get_str(s, "machine/peripheral", "type");
+        g_autofree char *t2 = qtest_qom_get_str(s, "chardevs/peripheral", "type");
 
         g_assert_cmpstr(t1, ==, "container");
         g_assert_cmpstr(t2, ==, "chardev-null");
@@ -354,9 +339,9 @@ static void test_object_add_del(void)
     objs = qom_list(s, "/objects");
     g_assert_cmpstr(g_hash_table_lookup(objs, "obj1"), ==,
                     "child<" TEST_OBJECT ">");
-    str = qom_get_str(s, "/objects/obj1", "type");
+    str = qtest_qom_get_str(s, "/objects/obj1", "type");
     g_assert_cmpstr(str, ==, TEST_OBJECT);
-    num = qom_get(s, "/objects/obj1", "size");
+    num = qtest_qom_get(s, "/objects/obj1", "size");
     g_assert_cmpint(json_node_get_int(num), ==, 1048576);
     /* A bad value fails object-add and leaves nothing behind. */
     assert_error(qtest_qmp(s, "{\"execute\": \"object-add\", \"arguments\": "

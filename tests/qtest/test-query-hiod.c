@@ -34,23 +34,6 @@ static JsonNode *qmp_return(QTestState *s, const char *cmd)
     return ret;
 }
 
-static JsonNode *qom_get(QTestState *s, const char *path, const char *prop)
-{
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"%s\", "
-        "\"property\": \"%s\"}}", path, prop);
-
-    return qmp_return(s, cmd);
-}
-
-static uint64_t qom_get_u64(QTestState *s, const char *path,
-                            const char *prop)
-{
-    g_autoptr(JsonNode) n = qom_get(s, path, prop);
-
-    return json_node_get_int(n);
-}
-
 static JsonObject *find_dev(JsonArray *a, const char *name)
 {
     for (guint i = 0; i < json_array_get_length(a); i++) {
@@ -129,25 +112,25 @@ static void check_devices(QTestState *s, bool viommu)
                     "intel-vtd");
     g_assert_cmpint(json_object_get_int_member(f, "aw-bits"), ==, 57);
     g_assert_cmphex(json_object_get_int_member(f, "vtd-cap"), ==,
-                    qom_get_u64(s, "/objects/h0", "vtd-cap"));
+                    (uint64_t)qtest_qom_get_int(s, "/objects/h0", "vtd-cap"));
     g_assert_cmphex(json_object_get_int_member(f, "vtd-ecap"), ==,
-                    qom_get_u64(s, "/objects/h0", "vtd-ecap"));
+                    (uint64_t)qtest_qom_get_int(s, "/objects/h0", "vtd-ecap"));
     g_assert_cmphex(json_object_get_int_member(f, "hw-caps"), ==,
-                    qom_get_u64(s, fpath, "hw-caps"));
+                    (uint64_t)qtest_qom_get_int(s, fpath, "hw-caps"));
     check_ranges(f);
     /* iommufd reports its IOVA alignment: the smallest page size */
     g_assert_cmphex(json_object_get_int_member(f, "page-size-mask"), ==,
                     1ULL << 12);
     g_assert_true(json_object_get_boolean_member(f, "accepted"));
     g_assert_cmpint(json_object_get_int_member(f, "devid"), ==,
-                    qom_get_u64(s, fpath, "devid"));
+                    (uint64_t)qtest_qom_get_int(s, fpath, "devid"));
     g_assert_cmpint(json_object_get_int_member(f, "devid"), >, 0);
     g_assert_cmpint(json_object_get_int_member(f, "hwpt-id"), ==,
-                    qom_get_u64(s, fpath, "hwpt-id"));
+                    (uint64_t)qtest_qom_get_int(s, fpath, "hwpt-id"));
     g_assert_cmpint(json_object_get_int_member(f, "hwpt-id"), >, 0);
     /* the IOAS: a third object of the same iommufd, not the HWPT */
     g_assert_cmpint(json_object_get_int_member(f, "ioas-id"), ==,
-                    qom_get_u64(s, fpath, "ioas-id"));
+                    (uint64_t)qtest_qom_get_int(s, fpath, "ioas-id"));
     g_assert_cmpint(json_object_get_int_member(f, "ioas-id"), >, 0);
     g_assert_cmpint(json_object_get_int_member(f, "ioas-id"), !=,
                     json_object_get_int_member(f, "hwpt-id"));
@@ -157,12 +140,12 @@ static void check_devices(QTestState *s, bool viommu)
     for (int i = 0; i < 2; i++) {
         JsonObject *o = i ? f : l;
 
-        g_autoptr(JsonNode) acc = qom_get(
+        g_autoptr(JsonNode) acc = qtest_qom_get(
             s, json_object_get_string_member(o, "agent"), "x-iommu-accepted");
 
         g_assert_true(json_node_get_boolean(acc));
         if (viommu) {
-            g_autoptr(JsonNode) t = qom_get(
+            g_autoptr(JsonNode) t = qtest_qom_get(
                 s, json_object_get_string_member(o, "viommu"), "type");
 
             g_assert_cmpstr(json_node_get_string(t), ==, "intel-iommu");
@@ -198,11 +181,11 @@ static void check_qom(QTestState *s)
         }
         g_assert_true(found);
     }
-    name = qom_get(s, lpath, "name");
+    name = qtest_qom_get(s, lpath, "name");
     g_assert_cmpstr(json_node_get_string(name), ==, "0000:02:00.0");
-    g_assert_cmpuint(qom_get_u64(s, lpath, "aw-bits"), ==, 57);
-    g_assert_cmphex(qom_get_u64(s, lpath, "page-size-mask"), ==, PGSIZES);
-    ranges = qom_get(s, lpath, "iova-ranges");
+    g_assert_cmpuint((uint64_t)qtest_qom_get_int(s, lpath, "aw-bits"), ==, 57);
+    g_assert_cmphex((uint64_t)qtest_qom_get_int(s, lpath, "page-size-mask"), ==, PGSIZES);
+    ranges = qtest_qom_get(s, lpath, "iova-ranges");
     g_assert_nonnull(strstr(json_node_get_string(ranges), "0x200000000"));
 }
 

@@ -14,41 +14,6 @@
              "-object sim-pci-device,id=d0,sim-host=h0,host=0000:02:00.0," \
              "iommu-group=5"
 
-static JsonNode *qom_get(QTestState *s, const char *path, const char *prop)
-{
-    JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"qom-get\", "
-                                "\"arguments\": {\"path\": \"%s\", "
-                                "\"property\": \"%s\"}}", path, prop);
-    JsonNode *ret = json_node_copy(qmp_expect_return(rsp));
-
-    json_object_unref(rsp);
-    return ret;
-}
-
-static char *qom_get_str(QTestState *s, const char *path, const char *prop)
-{
-    g_autoptr(JsonNode) n = qom_get(s, path, prop);
-
-    g_assert_true(json_node_get_value_type(n) == G_TYPE_STRING);
-    return g_strdup(json_node_get_string(n));
-}
-
-static int64_t qom_get_int(QTestState *s, const char *path, const char *prop)
-{
-    g_autoptr(JsonNode) n = qom_get(s, path, prop);
-
-    g_assert_true(json_node_get_value_type(n) == G_TYPE_INT64);
-    return json_node_get_int(n);
-}
-
-static bool qom_get_bool(QTestState *s, const char *path, const char *prop)
-{
-    g_autoptr(JsonNode) n = qom_get(s, path, prop);
-
-    g_assert_true(json_node_get_value_type(n) == G_TYPE_BOOLEAN);
-    return json_node_get_boolean(n);
-}
-
 /* Runs a command that must fail; returns the error description. */
 static char *qmp_error(QTestState *s, const char *cmd)
 {
@@ -62,34 +27,34 @@ static char *qmp_error(QTestState *s, const char *cmd)
 static void test_properties(void)
 {
     QTestState *s = qtest_init(ARGS);
-    g_autofree char *iommu = qom_get_str(s, "/objects/h0", "iommu");
-    g_autofree char *resv = qom_get_str(s, "/objects/h0", "reserved-regions");
-    g_autofree char *root = qom_get_str(s, "/objects/h0", "root");
-    g_autofree char *bdf = qom_get_str(s, "/objects/d0", "host");
-    g_autofree char *link = qom_get_str(s, "/objects/d0", "sim-host");
-    g_autofree char *model = qom_get_str(s, "/objects/d0", "model");
+    g_autofree char *iommu = qtest_qom_get_str(s, "/objects/h0", "iommu");
+    g_autofree char *resv = qtest_qom_get_str(s, "/objects/h0", "reserved-regions");
+    g_autofree char *root = qtest_qom_get_str(s, "/objects/h0", "root");
+    g_autofree char *bdf = qtest_qom_get_str(s, "/objects/d0", "host");
+    g_autofree char *link = qtest_qom_get_str(s, "/objects/d0", "sim-host");
+    g_autofree char *model = qtest_qom_get_str(s, "/objects/d0", "model");
     g_autofree char *group_node = g_build_filename(root, "dev/vfio/5", NULL);
 
     g_assert_cmpstr(iommu, ==, "vtd");
-    g_assert_cmpint(qom_get_int(s, "/objects/h0", "aw-bits"), ==, 48);
-    g_assert_true(qom_get_bool(s, "/objects/h0", "nesting"));
-    g_assert_true(qom_get_bool(s, "/objects/h0", "iommufd"));
-    g_assert_false(qom_get_bool(s, "/objects/h0", "erratum-spr17"));
-    g_assert_cmpint(qom_get_int(s, "/objects/h0", "pasid-bits"), ==, 20);
-    g_assert_cmpint(qom_get_int(s, "/objects/h0", "pgsizes"), ==,
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/h0", "aw-bits"), ==, 48);
+    g_assert_true(qtest_qom_get_bool(s, "/objects/h0", "nesting"));
+    g_assert_true(qtest_qom_get_bool(s, "/objects/h0", "iommufd"));
+    g_assert_false(qtest_qom_get_bool(s, "/objects/h0", "erratum-spr17"));
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/h0", "pasid-bits"), ==, 20);
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/h0", "pgsizes"), ==,
                     0x40201000);
-    g_assert_cmpint(qom_get_int(s, "/objects/h0", "dma-entry-limit"), ==,
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/h0", "dma-entry-limit"), ==,
                     65535);
     g_assert_cmpstr(resv, ==, "0xfee00000-0xfeefffff");
     /* CAP/ECAP derived from the knobs: nonzero for VT-d */
-    g_assert_cmpint(qom_get_int(s, "/objects/h0", "vtd-cap"), !=, 0);
-    g_assert_cmpint(qom_get_int(s, "/objects/h0", "vtd-ecap"), !=, 0);
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/h0", "vtd-cap"), !=, 0);
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/h0", "vtd-ecap"), !=, 0);
     /* the private tree exists with the device's group node */
     g_assert_true(g_str_has_prefix(root, "/"));
     g_assert_true(g_file_test(group_node, G_FILE_TEST_EXISTS));
 
     g_assert_cmpstr(bdf, ==, "0000:02:00.0");
-    g_assert_cmpint(qom_get_int(s, "/objects/d0", "iommu-group"), ==, 5);
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/d0", "iommu-group"), ==, 5);
     g_assert_cmpstr(link, ==, "/objects/h0");
     g_assert_cmpstr(model, ==, "dma");
 
@@ -110,7 +75,7 @@ static void test_properties(void)
 static void test_del_in_use(void)
 {
     QTestState *s = qtest_init(ARGS);
-    g_autofree char *root = qom_get_str(s, "/objects/h0", "root");
+    g_autofree char *root = qtest_qom_get_str(s, "/objects/h0", "root");
     int fds = qtest_count_fds(s);
     g_autofree char *e = qmp_error(s, "{\"execute\": \"object-del\", "
                                    "\"arguments\": {\"id\": \"h0\"}}");

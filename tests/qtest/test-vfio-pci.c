@@ -2,8 +2,8 @@
  * -device vfio-pci on a simulated host (-object sim-host, a "dma" device,
  * host/sim/sim-pci-model-regs.h), as a guest driver sees it: config
  * space through CF8/CFC, the register BAR (trapped), DMA started through
- * it landing in guest RAM, the completion arriving as the MSI-X message
- * the guest programmed; behind intel-iommu (caching mode) and
+ * it landing in guest RAM, the completion arriving as the MSI-X or MSI
+ * message the guest programmed; behind intel-iommu (caching mode) and
  * virtio-iommu, DMA lands where the guest mapped it and faults once the
  * guest unmapped it.  Both backends: the legacy container and iommufd.
  */
@@ -14,9 +14,9 @@
 #include <glib.h>
 
 #include "libqtest.h"
+#include "libsimdma.h"
 #include "libvtd.h"
 #include "libvirtio.h"
-#include "../../host/sim/sim-pci-model-regs.h"
 
 #define HOST_BDF        "0000:02:00.0"
 #define VFIO_DEVFN      (4 << 3)
@@ -30,9 +30,14 @@
                         "id=vfio0,iommufd=fd0 "
 
 #define PCI_COMMAND     0x04
-#define CMD_MEM_BME     0x6
 #define MSI_ADDR        0xfee00000ULL
 #define MSI_DATA(v)     (0x4100u + (v))
+
+/* Guest RAM; with no vIOMMU (or a bypass) GPAs are the device's IOVAs. */
+#define GPA_SRC         0x100000ULL
+#define GPA_DST         0x200000ULL
+#define GPA_DST2        0x300000ULL
+#define LEN             256     /* bytes of each copy that must land */
 
 typedef enum Backend { LEGACY, IOMMUFD } Backend;
 
@@ -41,92 +46,9 @@ static const char *backend_args(Backend b)
     return b == LEGACY ? LEGACY_DEV : IOMMUFD_DEV;
 }
 
-/* The guest's view of the assigned device. */
-typedef struct Dev {
-    QTestState *s;
-    uint64_t bar0, bar2;
-} Dev;
-
-static uint32_t reg_read(Dev *d, unsigned off)
-{
-    return qtest_readl(d->s, d->bar0 + off);
-}
-
-static void reg_write(Dev *d, unsigned off, uint32_t v)
-{
-    qtest_writel(d->s, d->bar0 + off, v);
-}
-
-/* The firmware's BARs; memory decode and bus mastering on. */
-static void dev_init(Dev *d, QTestState *s)
-{
-    d->s = s;
-    d->bar0 = qpci_config_readl(s, 0, VFIO_DEVFN, 0x10) & ~0xfu;
-    d->bar2 = qpci_config_readl(s, 0, VFIO_DEVFN, 0x18) & ~0xfu;
-    g_assert_cmphex(d->bar0, !=, 0);
-    g_assert_cmphex(d->bar2, !=, 0);
-    qpci_config_writew(s, 0, VFIO_DEVFN, PCI_COMMAND, CMD_MEM_BME);
-}
-
-/* MSI-X on, vectors 0 and 1 unmasked with MSI_DATA(v). */
-static void dev_msix_on(Dev *d)
-{
-    uint8_t cap = qpci_find_capability(d->s, 0, VFIO_DEVFN, 0x11);
-
-    g_assert_cmpuint(cap, ==, SIM_DMA_CFG_MSIX);
-    for (unsigned v = 0; v < 2; v++) {
-        uint64_t e = d->bar2 + SIM_DMA_MSIX_TABLE + 16 * v;
-
-        qtest_writel(d->s, e + 0, MSI_ADDR);
-        qtest_writel(d->s, e + 4, 0);
-        qtest_writel(d->s, e + 8, MSI_DATA(v));
-        qtest_writel(d->s, e + 12, 0);
-    }
-    qpci_config_writew(d->s, 0, VFIO_DEVFN, cap + 2, 0x8000);
-    qtest_msi_clear(d->s);
-}
-
-/*
- * A copy of len bytes IOVA src -> IOVA dst by the device; returns
- * STATUS (DONE or ERROR with codes).
- */
-static uint32_t dev_copy(Dev *d, uint64_t src, uint64_t dst, uint32_t len)
-{
-    reg_write(d, SIM_DMA_REG_STATUS,
-              SIM_DMA_STATUS_DONE | SIM_DMA_STATUS_ERROR);
-    reg_write(d, SIM_DMA_REG_SRC, src);
-    reg_write(d, SIM_DMA_REG_SRC + 4, src >> 32);
-    reg_write(d, SIM_DMA_REG_DST, dst);
-    reg_write(d, SIM_DMA_REG_DST + 4, dst >> 32);
-    reg_write(d, SIM_DMA_REG_LEN, len);
-    reg_write(d, SIM_DMA_REG_CMD, SIM_DMA_CMD_START | SIM_DMA_OP_COPY);
-    return reg_read(d, SIM_DMA_REG_STATUS);
-}
-
-static void fill(uint8_t *buf, size_t len, uint8_t seed)
-{
-    for (size_t i = 0; i < len; i++) {
-        buf[i] = seed + 7 * i;
-    }
-}
-
-/*
- * Guest pattern at gpa_src, device copy IOVA src -> IOVA dst; true when
- * the copy completed and the bytes are at gpa_dst.
- */
-static bool copy_lands(Dev *d, uint64_t src, uint64_t gpa_src, uint64_t dst,
-                       uint64_t gpa_dst, uint8_t seed)
-{
-    uint8_t pat[256], got[256];
-    uint32_t st;
-
-    fill(pat, sizeof(pat), seed);
-    qtest_memwrite(d->s, gpa_src, pat, sizeof(pat));
-    qtest_memset(d->s, gpa_dst, 0, sizeof(got));
-    st = dev_copy(d, src, dst, sizeof(pat));
-    qtest_memread(d->s, gpa_dst, got, sizeof(got));
-    return st == SIM_DMA_STATUS_DONE && !memcmp(pat, got, sizeof(got));
-}
+/* The guest's MSI capability (emulated by vfio-pci). */
+#define MSI_CAP(reg)    (SIM_DMA_CFG_MSI + SIM_DMA_MSI_##reg)
+#define MSI_MME(n)      ((n) << SIM_DMA_MSI_CTRL_MME_SHIFT)   /* log2 */
 
 /* The next MSI the machine saw, asserting it is @data. */
 static void expect_msi(QTestState *s, uint32_t data)
@@ -139,6 +61,21 @@ static void expect_msi(QTestState *s, uint32_t data)
     g_assert_cmphex(got, ==, data);
 }
 
+/*
+ * The guest driver brings the device up: BARs, MSI-X (vectors 0 and 1
+ * with MSI_DATA(v)), then a copy GPA_SRC -> GPA_DST (the IOVAs are
+ * guest-physical: no vIOMMU, remapping off or a bypass) lands and
+ * completes on vector 0.
+ */
+static void dev_up(SimDma *d, QTestState *s, uint8_t seed)
+{
+    simdma_init(d, s, 0, VFIO_DEVFN);
+    simdma_msix_on(d, 2, MSI_ADDR, MSI_DATA(0));
+    g_assert_true(simdma_copy_lands(d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, seed));
+    expect_msi(s, MSI_DATA(0));
+}
+
 /* ------------------------------------------------------------------------
  * No vIOMMU
  * ------------------------------------------------------------------------ */
@@ -147,7 +84,7 @@ static void test_config_and_bar(gconstpointer opaque)
 {
     Backend b = GPOINTER_TO_INT(opaque);
     QTestState *s = qtest_initf("-M q35 " SIM_ARGS "%s", backend_args(b));
-    Dev d;
+    SimDma d;
 
     g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, 0), ==,
                     SIM_DMA_VENDOR_ID);
@@ -159,25 +96,41 @@ static void test_config_and_bar(gconstpointer opaque)
                     SIM_DMA_CLASS);
     g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, 0x2c), ==,
                     SIM_DMA_SUBSYS_VENDOR_ID);
-    /* no INTx pin, MSI-X the only capability */
+    /* no INTx pin; MSI-X, then MSI (64-bit, maskable, 4 vectors) */
     g_assert_cmpuint(qpci_config_readb(s, 0, VFIO_DEVFN, 0x3d), ==, 0);
-    g_assert_cmpuint(qpci_find_capability(s, 0, VFIO_DEVFN, 0x11), ==,
+    g_assert_cmpuint(qpci_config_readb(s, 0, VFIO_DEVFN, 0x34), ==,
                      SIM_DMA_CFG_MSIX);
-    g_assert_cmpuint(qpci_find_capability(s, 0, VFIO_DEVFN, 0x05), ==, 0);
+    g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, SIM_DMA_CFG_MSIX), ==,
+                    SIM_DMA_CFG_MSI << 8 | 0x11);
+    g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, SIM_DMA_CFG_MSI), ==,
+                    0x05);
+    g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, MSI_CAP(CTRL)), ==,
+                    SIM_DMA_MSI_CTRL_64BIT | SIM_DMA_MSI_CTRL_MASKBIT |
+                    SIM_DMA_MSI_MMC << SIM_DMA_MSI_CTRL_MMC_SHIFT);
+    /* the capability is the guest's: written and read back, not the host's */
+    qpci_config_writel(s, 0, VFIO_DEVFN, MSI_CAP(ADDR_LO), 0xfee0300f);
+    qpci_config_writew(s, 0, VFIO_DEVFN, MSI_CAP(DATA), 0x4123);
+    qpci_config_writel(s, 0, VFIO_DEVFN, MSI_CAP(MASK), 0xffffffff);
+    g_assert_cmphex(qpci_config_readl(s, 0, VFIO_DEVFN, MSI_CAP(ADDR_LO)), ==,
+                    0xfee0300c);
+    g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, MSI_CAP(DATA)), ==,
+                    0x4123);
+    g_assert_cmphex(qpci_config_readl(s, 0, VFIO_DEVFN, MSI_CAP(MASK)), ==,
+                    0xf);
     /* BAR sizes are the device's */
     g_assert_cmphex(qpci_bar_map(s, 0, VFIO_DEVFN, 0, 0xe0000000), ==,
                     SIM_DMA_REGS_SIZE);
     g_assert_cmphex(qpci_bar_map(s, 0, VFIO_DEVFN, 2, 0xe0001000), ==,
                     SIM_DMA_MSIX_BAR_SIZE);
 
-    dev_init(&d, s);
-    g_assert_cmphex(reg_read(&d, SIM_DMA_REG_ID), ==, SIM_DMA_ID_VALUE);
-    g_assert_cmphex(reg_read(&d, SIM_DMA_REG_VERSION), ==,
+    simdma_init(&d, s, 0, VFIO_DEVFN);
+    g_assert_cmphex(simdma_readl(&d, SIM_DMA_REG_ID), ==, SIM_DMA_ID_VALUE);
+    g_assert_cmphex(simdma_readl(&d, SIM_DMA_REG_VERSION), ==,
                     SIM_DMA_VERSION_VALUE);
-    g_assert_cmpuint(reg_read(&d, SIM_DMA_REG_BUF_SIZE), ==,
+    g_assert_cmpuint(simdma_readl(&d, SIM_DMA_REG_BUF_SIZE), ==,
                      SIM_DMA_BUF_SIZE);
-    reg_write(&d, SIM_DMA_REG_SCRATCH, 0xdeadbeef);
-    g_assert_cmphex(reg_read(&d, SIM_DMA_REG_SCRATCH), ==, 0xdeadbeef);
+    simdma_writel(&d, SIM_DMA_REG_SCRATCH, 0xdeadbeef);
+    g_assert_cmphex(simdma_readl(&d, SIM_DMA_REG_SCRATCH), ==, 0xdeadbeef);
     g_assert_cmphex(qtest_readw(s, d.bar0 + SIM_DMA_REG_SCRATCH + 2), ==,
                     0xdead);
     qtest_quit(s);
@@ -188,20 +141,16 @@ static void test_dma_no_viommu(gconstpointer opaque)
     Backend b = GPOINTER_TO_INT(opaque);
     QTestState *s = qtest_initf("-M q35 -m 128M " SIM_ARGS "%s",
                                 backend_args(b));
-    Dev d;
+    SimDma d;
 
-    dev_init(&d, s);
-    dev_msix_on(&d);
     /* IOVA = guest-physical address */
-    g_assert_true(copy_lands(&d, 0x100000, 0x100000, 0x200000, 0x200000,
-                             1));
-    g_assert_cmpuint(reg_read(&d, SIM_DMA_REG_DONE_COUNT), ==, 1);
-    expect_msi(s, MSI_DATA(0));
+    dev_up(&d, s, 1);
+    g_assert_cmpuint(simdma_readl(&d, SIM_DMA_REG_DONE_COUNT), ==, 1);
 
     /* a masked vector is pending in the guest's PBA, sent on unmask */
     qtest_writel(s, d.bar2 + SIM_DMA_MSIX_TABLE + 12, 1);
-    g_assert_true(copy_lands(&d, 0x100000, 0x100000, 0x200000, 0x200000,
-                             2));
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, 2));
     g_assert_false(qtest_msi_pop(s, &(uint64_t){ 0 }, &(uint32_t){ 0 }));
     g_assert_cmphex(qtest_readl(s, d.bar2 + SIM_DMA_MSIX_PBA), ==, 1);
     qtest_writel(s, d.bar2 + SIM_DMA_MSIX_TABLE + 12, 0);
@@ -209,18 +158,133 @@ static void test_dma_no_viommu(gconstpointer opaque)
     g_assert_cmphex(qtest_readl(s, d.bar2 + SIM_DMA_MSIX_PBA), ==, 0);
 
     /* beyond guest RAM nothing is mapped: the device faults */
-    g_assert_cmphex(dev_copy(&d, 0x100000, 0x40000000, 16) &
+    g_assert_cmphex(simdma_copy(&d, GPA_SRC, 0x40000000, 16) &
                     (SIM_DMA_STATUS_ERROR | SIM_DMA_STATUS_ERR_MASK), ==,
-                    SIM_DMA_STATUS_ERROR |
-                    (SIM_DMA_ERR_FAULT << SIM_DMA_STATUS_ERR_SHIFT));
+                    SIMDMA_STATUS_FAULT);
     expect_msi(s, MSI_DATA(1));
 
     /* bus mastering off: the device issues nothing */
     qpci_config_writew(s, 0, VFIO_DEVFN, PCI_COMMAND, 0x2);
-    g_assert_cmphex(dev_copy(&d, 0x100000, 0x200000, 16) &
-                    SIM_DMA_STATUS_ERR_MASK, ==,
-                    SIM_DMA_ERR_NO_BME << SIM_DMA_STATUS_ERR_SHIFT);
+    g_assert_cmpuint(simdma_status_error(simdma_copy(&d, GPA_SRC, GPA_DST,
+                                                     16)), ==,
+                     SIM_DMA_ERR_NO_BME);
     qtest_quit(s);
+}
+
+/*
+ * Plain MSI with 4 vectors: the completion on vector 2 is the guest's
+ * address with data | 2, the error on vector 1; a masked vector is
+ * pending in the guest's capability and sent on unmask; MSI off stops
+ * delivery and releases the host's vectors (MSI-X can take over), and so
+ * does system_reset.
+ */
+static void test_dma_msi(gconstpointer opaque)
+{
+    Backend b = GPOINTER_TO_INT(opaque);
+    QTestState *s = qtest_initf("-M q35 -m 128M " SIM_ARGS "%s",
+                                backend_args(b));
+    SimDma d;
+
+    simdma_init(&d, s, 0, VFIO_DEVFN);
+    simdma_msi_on(&d, MSI_ADDR, MSI_DATA(0), 2);
+    simdma_irq_vectors(&d, 2, 1);
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, 1));
+    expect_msi(s, MSI_DATA(0) | 2);
+    g_assert_false(qtest_msi_pop(s, &(uint64_t){ 0 }, &(uint32_t){ 0 }));
+    /* the error vector */
+    g_assert_cmpuint(simdma_status_error(simdma_copy(&d, GPA_SRC, 0x40000000,
+                                                     16)), ==,
+                     SIM_DMA_ERR_FAULT);
+    expect_msi(s, MSI_DATA(0) | 1);
+
+    /* vector 2 masked: held, pending bit set; sent on unmask */
+    qpci_config_writel(s, 0, VFIO_DEVFN, MSI_CAP(MASK), 1u << 2);
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, 2));
+    g_assert_false(qtest_msi_pop(s, &(uint64_t){ 0 }, &(uint32_t){ 0 }));
+    g_assert_cmphex(qpci_config_readl(s, 0, VFIO_DEVFN, MSI_CAP(PENDING)),
+                    ==, 1u << 2);
+    qpci_config_writel(s, 0, VFIO_DEVFN, MSI_CAP(MASK), 0);
+    expect_msi(s, MSI_DATA(0) | 2);
+    g_assert_cmphex(qpci_config_readl(s, 0, VFIO_DEVFN, MSI_CAP(PENDING)),
+                    ==, 0);
+    g_assert_cmpuint(simdma_readl(&d, SIM_DMA_REG_DONE_COUNT), ==, 2);
+
+    /* MSI off: nothing is delivered */
+    qpci_config_writew(s, 0, VFIO_DEVFN, MSI_CAP(CTRL), 0);
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, 3));
+    g_assert_false(qtest_msi_pop(s, &(uint64_t){ 0 }, &(uint32_t){ 0 }));
+
+    /* the host's MSI vectors are released: MSI-X works in their place */
+    simdma_irq_vectors(&d, 0, 1);
+    simdma_msix_on(&d, 2, MSI_ADDR, MSI_DATA(0));
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, 4));
+    expect_msi(s, MSI_DATA(0));
+
+    /* MSI on again, then system_reset: off, and its host vectors freed */
+    qpci_config_writew(s, 0, VFIO_DEVFN, SIM_DMA_CFG_MSIX + 2, 0);
+    simdma_msi_on(&d, MSI_ADDR, MSI_DATA(0), 2);
+    qtest_qmp_assert_success(s, "{\"execute\": \"system_reset\"}");
+    qtest_qmp_eventwait(s, "RESET");
+    g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, MSI_CAP(CTRL)) &
+                    SIM_DMA_MSI_CTRL_ENABLE, ==, 0);
+    dev_up(&d, s, 5);
+    qtest_quit(s);
+}
+
+/* ------------------------------------------------------------------------
+ * Behind intel-iommu with interrupt remapping: MSI is remapped
+ * ------------------------------------------------------------------------ */
+
+#define IRTE_P          (1ULL << 0)
+#define IRTE_V(v)       ((uint64_t)(v) << 16)
+#define IRTE_DST(id)    ((uint64_t)(id) << 40)     /* xAPIC destination */
+#define RMSI_ADDR(h)    (MSI_ADDR | 1ULL << 4 | 1ULL << 3 | (uint64_t)(h) << 5)
+#define MSI_OUT_LEVEL   (1u << 14)
+
+/*
+ * A remappable request with SHV=1: the IRTE index is the handle plus the
+ * sub-handle, which the MSI data's low bits (the vector) make distinct
+ * per vector (VT-d 5.1.2.2).  Handle 8, vectors 0..3 -> IRTEs 8..11.
+ */
+static void test_vtd_msi_remapped(gconstpointer opaque)
+{
+    Backend b = GPOINTER_TO_INT(opaque);
+    g_autofree char *extra = g_strdup_printf(SIM_ARGS "%s", backend_args(b));
+    uint64_t irt;
+    VTDTest t;
+    SimDma d;
+
+    vtd_test_start(&t, ",caching-mode=on,intremap=on", extra);
+    g_assert_cmphex(t.ecap & VTD_ECAP_IR, ==, VTD_ECAP_IR);
+    irt = vtd_alloc(&t, 16 * 256, 4096);
+    for (unsigned v = 0; v < 4; v++) {
+        qtest_writeq(t.s, irt + 16 * (8 + v),
+                     IRTE_P | IRTE_V(0x50 + v) | IRTE_DST(v + 1));
+        qtest_writeq(t.s, irt + 16 * (8 + v) + 8, 0);
+    }
+    vtd_writeq(&t, VTD_REG_IRTA, irt | 7);          /* 256 entries */
+    vtd_gcmd(&t, VTD_GCMD_SIRTP, true);
+    vtd_gcmd(&t, VTD_GCMD_IRE, true);
+
+    simdma_init(&d, t.s, 0, VFIO_DEVFN);
+    simdma_msi_on(&d, RMSI_ADDR(8), 0, 2);
+    simdma_irq_vectors(&d, 2, 1);
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, 1));
+    {
+        uint64_t addr;
+        uint32_t data;
+
+        g_assert_true(qtest_msi_pop(t.s, &addr, &data));
+        g_assert_cmphex(addr, ==, MSI_ADDR | 3 << 12);
+        g_assert_cmphex(data, ==, 0x52 | MSI_OUT_LEVEL);
+    }
+    vtd_expect_no_fault(&t);
+    vtd_test_quit(&t);
 }
 
 /*
@@ -233,32 +297,24 @@ static void test_reset(gconstpointer opaque)
     Backend b = GPOINTER_TO_INT(opaque);
     QTestState *s = qtest_initf("-M q35 -m 128M " SIM_ARGS "%s",
                                 backend_args(b));
-    Dev d;
+    SimDma d;
 
-    dev_init(&d, s);
-    dev_msix_on(&d);
-    g_assert_true(copy_lands(&d, 0x100000, 0x100000, 0x200000, 0x200000,
-                             1));
-    expect_msi(s, MSI_DATA(0));
-    g_assert_cmpuint(reg_read(&d, SIM_DMA_REG_DONE_COUNT), ==, 1);
+    dev_up(&d, s, 1);
+    g_assert_cmpuint(simdma_readl(&d, SIM_DMA_REG_DONE_COUNT), ==, 1);
 
     qtest_qmp_assert_success(s, "{\"execute\": \"system_reset\"}");
     qtest_qmp_eventwait(s, "RESET");
-    g_assert_cmpuint(reg_read(&d, SIM_DMA_REG_DONE_COUNT), ==, 0);
+    g_assert_cmpuint(simdma_readl(&d, SIM_DMA_REG_DONE_COUNT), ==, 0);
     g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, PCI_COMMAND) &
                     0x4, ==, 0);
     g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN,
                                       SIM_DMA_CFG_MSIX + 2) & 0x8000, ==, 0);
-    g_assert_cmphex(dev_copy(&d, 0x100000, 0x200000, 16) &
-                    SIM_DMA_STATUS_ERR_MASK, ==,
-                    SIM_DMA_ERR_NO_BME << SIM_DMA_STATUS_ERR_SHIFT);
+    g_assert_cmpuint(simdma_status_error(simdma_copy(&d, GPA_SRC, GPA_DST,
+                                                     16)), ==,
+                     SIM_DMA_ERR_NO_BME);
     g_assert_false(qtest_msi_pop(s, &(uint64_t){ 0 }, &(uint32_t){ 0 }));
 
-    dev_init(&d, s);
-    dev_msix_on(&d);
-    g_assert_true(copy_lands(&d, 0x100000, 0x100000, 0x200000, 0x200000,
-                             2));
-    expect_msi(s, MSI_DATA(0));
+    dev_up(&d, s, 2);
     qtest_quit(s);
 }
 
@@ -267,22 +323,8 @@ static void test_reset(gconstpointer opaque)
  * ------------------------------------------------------------------------ */
 
 #define DID             3
-#define GPA_SRC         0x100000ULL
-#define GPA_DST         0x200000ULL
-#define GPA_DST2        0x300000ULL
 #define IOVA_SRC        0x10000000ULL
 #define IOVA_DST        0x10002000ULL
-
-/* STATUS after a copy the host IOMMU refused. */
-#define STATUS_FAULT    (SIM_DMA_STATUS_ERROR | \
-                         (SIM_DMA_ERR_FAULT << SIM_DMA_STATUS_ERR_SHIFT))
-
-static uint32_t fault_status(Dev *d, uint64_t src, uint64_t dst)
-{
-    return dev_copy(d, src, dst, 16) &
-           (SIM_DMA_STATUS_DONE | SIM_DMA_STATUS_ERROR |
-            SIM_DMA_STATUS_ERR_MASK);
-}
 
 static void psi(VTDTest *t, uint64_t iova)
 {
@@ -302,15 +344,12 @@ static void check_vtd(Backend b, bool scalable)
     g_autofree char *extra = g_strdup_printf(SIM_ARGS "%s", backend_args(b));
     VTDPageTable pt;
     VTDTest t;
-    Dev d;
+    SimDma d;
 
     vtd_test_start(&t, scalable ? ",caching-mode=on,x-scalable-mode=on" :
                                   ",caching-mode=on", extra);
-    dev_init(&d, t.s);
-    dev_msix_on(&d);
+    dev_up(&d, t.s, 1);
     vtd_qi_setup(&t, scalable, 0);
-    g_assert_true(copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST, 1));
-    expect_msi(t.s, MSI_DATA(0));
 
     vtd_pt_init(&t, &pt, 3, false);
     if (scalable) {
@@ -328,29 +367,36 @@ static void check_vtd(Backend b, bool scalable)
     vtd_invalidate_all(&t);
     vtd_enable_dmar(&t);
 
-    g_assert_true(copy_lands(&d, IOVA_SRC, GPA_SRC, IOVA_DST, GPA_DST2, 2));
+    g_assert_true(simdma_copy_lands(&d, IOVA_SRC, GPA_SRC, IOVA_DST, GPA_DST2,
+                                    LEN, 2));
     expect_msi(t.s, MSI_DATA(0));
     /* guest-physical addresses are no longer IOVAs */
-    g_assert_cmphex(fault_status(&d, GPA_SRC, GPA_DST), ==, STATUS_FAULT);
-    g_assert_cmphex((reg_read(&d, SIM_DMA_REG_STATUS) &
-                     SIM_DMA_STATUS_FAULT_MASK), !=, 0);
+    g_assert_cmphex(simdma_status_result(simdma_copy(&d, GPA_SRC, GPA_DST,
+                                                     16)), ==,
+                    SIMDMA_STATUS_FAULT);
+    g_assert_cmpuint(simdma_status_fault(simdma_readl(&d, SIM_DMA_REG_STATUS)),
+                     !=, 0);
     expect_msi(t.s, MSI_DATA(1));
 
     /* unmapped in the guest and invalidated: gone on the host */
     vtd_pt_unmap(&t, &pt, IOVA_DST, 1);
     psi(&t, IOVA_DST);
-    g_assert_cmphex(fault_status(&d, IOVA_SRC, IOVA_DST), ==, STATUS_FAULT);
-    g_assert_cmphex(reg_read(&d, SIM_DMA_REG_FAULT_IOVA), ==, IOVA_DST);
+    g_assert_cmphex(simdma_status_result(simdma_copy(&d, IOVA_SRC, IOVA_DST,
+                                                     16)), ==,
+                    SIMDMA_STATUS_FAULT);
+    g_assert_cmphex(simdma_fault_iova(&d), ==, IOVA_DST);
     expect_msi(t.s, MSI_DATA(1));
 
     /* mapped again elsewhere: DMA follows */
     vtd_pt_map(&t, &pt, IOVA_DST, GPA_DST, 4096, VTD_SL_RW);
     psi(&t, IOVA_DST);
-    g_assert_true(copy_lands(&d, IOVA_SRC, GPA_SRC, IOVA_DST, GPA_DST, 3));
+    g_assert_true(simdma_copy_lands(&d, IOVA_SRC, GPA_SRC, IOVA_DST, GPA_DST,
+                                    LEN, 3));
 
     /* remapping off: identity again */
     vtd_disable_dmar(&t);
-    g_assert_true(copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST2, GPA_DST2, 4));
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST2, GPA_DST2,
+                                    LEN, 4));
     vtd_test_quit(&t);
 }
 
@@ -445,33 +491,36 @@ static void test_virtio_iommu(gconstpointer opaque)
     QTestState *s = qtest_initf("-M q35 -m 256M -device virtio-iommu-pci,"
                                 "addr=03.0 " SIM_ARGS "%s", backend_args(b));
     Viommu v = { 0 };
-    Dev d;
+    SimDma d;
 
     qvirtio_pci_init(&v.d, s, 0, VIOMMU_DEVFN, VIRTIO_ALLOC, VIRTIO_ALLOC);
     qvirtio_start(&v.d, VIOMMU_F & qvirtio_get_features(&v.d));
     v.req = qvirtqueue_setup(&v.d, 0, 0, VIRTIO_MSI_NO_VECTOR);
     v.ev = qvirtqueue_setup(&v.d, 1, 0, VIRTIO_MSI_NO_VECTOR);
     qvirtio_set_driver_ok(&v.d);
-    dev_init(&d, s);
-    dev_msix_on(&d);
 
     /* unattached, boot bypass: identity */
-    g_assert_true(copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST, 1));
-    expect_msi(s, MSI_DATA(0));
+    dev_up(&d, s, 1);
 
     g_assert_cmpuint(viommu_attach(&v, false), ==, 0);
-    g_assert_cmphex(fault_status(&d, GPA_SRC, GPA_DST), ==, STATUS_FAULT);
+    g_assert_cmphex(simdma_status_result(simdma_copy(&d, GPA_SRC, GPA_DST,
+                                                     16)), ==,
+                    SIMDMA_STATUS_FAULT);
     g_assert_cmpuint(viommu_map(&v, IOVA_SRC, GPA_SRC), ==, 0);
     g_assert_cmpuint(viommu_map(&v, IOVA_DST, GPA_DST2), ==, 0);
-    g_assert_true(copy_lands(&d, IOVA_SRC, GPA_SRC, IOVA_DST, GPA_DST2, 2));
+    g_assert_true(simdma_copy_lands(&d, IOVA_SRC, GPA_SRC, IOVA_DST, GPA_DST2,
+                                    LEN, 2));
 
     g_assert_cmpuint(viommu_unmap(&v, IOVA_DST), ==, 0);
-    g_assert_cmphex(fault_status(&d, IOVA_SRC, IOVA_DST), ==, STATUS_FAULT);
-    g_assert_cmphex(reg_read(&d, SIM_DMA_REG_FAULT_IOVA), ==, IOVA_DST);
+    g_assert_cmphex(simdma_status_result(simdma_copy(&d, IOVA_SRC, IOVA_DST,
+                                                     16)), ==,
+                    SIMDMA_STATUS_FAULT);
+    g_assert_cmphex(simdma_fault_iova(&d), ==, IOVA_DST);
 
     /* detached: boot bypass applies again */
     g_assert_cmpuint(viommu_attach(&v, true), ==, 0);
-    g_assert_true(copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST, 3));
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, 3));
     g_free(v.req);
     g_free(v.ev);
     qtest_quit(s);
@@ -483,24 +532,6 @@ static void test_virtio_iommu(gconstpointer opaque)
 
 #define RP_ARGS         "-device pcie-root-port,id=rp0,addr=05.0," \
                         "chassis=1,slot=1 "
-
-static JsonNode *qom_get(QTestState *s, const char *path, const char *prop)
-{
-    JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"qom-get\", "
-                                "\"arguments\": {\"path\": \"%s\", "
-                                "\"property\": \"%s\"}}", path, prop);
-    JsonNode *ret = json_node_copy(qmp_expect_return(rsp));
-
-    json_object_unref(rsp);
-    return ret;
-}
-
-static int64_t qom_get_int(QTestState *s, const char *path, const char *prop)
-{
-    g_autoptr(JsonNode) n = qom_get(s, path, prop);
-
-    return json_node_get_int(n);
-}
 
 /* device_add of vfio-pci id v0 on rp0; NULL on success, else the error. */
 static char *hotplug(QTestState *s, Backend b)
@@ -554,13 +585,13 @@ static void test_hotplug_cycles(gconstpointer opaque)
         g_assert_cmphex(qpci_config_readl(s, 1, 0, 0), ==,
                         SIM_DMA_DEVICE_ID << 16 | SIM_DMA_VENDOR_ID);
         {
-            g_autoptr(JsonNode) n = qom_get(s, hiod, "name");
+            g_autoptr(JsonNode) n = qtest_qom_get(s, hiod, "name");
 
             g_assert_cmpstr(json_node_get_string(n), ==, HOST_BDF);
         }
         if (b == IOMMUFD) {
-            g_assert_cmpint(qom_get_int(s, "/objects/fd0", "users"), ==, 1);
-            g_assert_cmpint(qom_get_int(s, hiod, "devid"), >, 0);
+            g_assert_cmpint(qtest_qom_get_int(s, "/objects/fd0", "users"), ==, 1);
+            g_assert_cmpint(qtest_qom_get_int(s, hiod, "devid"), >, 0);
         }
         qtest_qmp_device_del(s, "v0");
         if (fds < 0) {
@@ -569,11 +600,41 @@ static void test_hotplug_cycles(gconstpointer opaque)
         g_assert_cmpint(qtest_count_fds(s), ==, fds);
     }
     if (b == IOMMUFD) {
-        g_assert_cmpint(qom_get_int(s, "/objects/fd0", "users"), ==, 0);
+        g_assert_cmpint(qtest_qom_get_int(s, "/objects/fd0", "users"), ==, 0);
         object_del(s, "fd0");
     }
     object_del(s, "d0");
     object_del(s, "h");
+    qtest_quit(s);
+}
+
+/*
+ * Unplugged with MSI enabled: the host's vectors (one eventfd each) are
+ * released with the device.
+ */
+static void test_unplug_msi(gconstpointer opaque)
+{
+    Backend b = GPOINTER_TO_INT(opaque);
+    QTestState *s = qtest_initf("-M q35 " RP_ARGS SIM_ARGS "%s",
+                                b == IOMMUFD ? "-object iommufd,id=fd0" : "");
+    int fds = -1;
+
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *err = hotplug(s, b);
+        int plugged;
+
+        g_assert_null(err);
+        plugged = qtest_count_fds(s);
+        qpci_config_writew(s, 1, 0, MSI_CAP(CTRL),
+                           SIM_DMA_MSI_CTRL_ENABLE | MSI_MME(2));
+        /* 4 eventfds (the simulated host holds its own references too) */
+        g_assert_cmpint(qtest_count_fds(s), >=, plugged + 4);
+        qtest_qmp_device_del(s, "v0");
+        if (fds < 0) {
+            fds = qtest_count_fds(s);   /* after a warm-up cycle */
+        }
+        g_assert_cmpint(qtest_count_fds(s), ==, fds);
+    }
     qtest_quit(s);
 }
 
@@ -604,7 +665,7 @@ static void test_unwind_no_caching_mode(gconstpointer opaque)
         g_assert_cmpint(qtest_count_fds(t.s), ==, fds);
     }
     if (b == IOMMUFD) {
-        g_assert_cmpint(qom_get_int(t.s, "/objects/fd0", "users"), ==, 0);
+        g_assert_cmpint(qtest_qom_get_int(t.s, "/objects/fd0", "users"), ==, 0);
         object_del(t.s, "fd0");
     }
     object_del(t.s, "d0");
@@ -633,7 +694,7 @@ static void test_unwind_group_busy(void)
     g_assert_true(g_str_has_prefix(err, "vfio " HOST_BDF ": error binding "
                                    "to iommufd: "));
     g_assert_cmpint(qtest_count_fds(s), ==, fds);
-    g_assert_cmpint(qom_get_int(s, "/objects/fd0", "users"), ==, 0);
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/fd0", "users"), ==, 0);
 
     qtest_qmp_device_del(s, "vfio0");
     again = hotplug(s, IOMMUFD);
@@ -679,7 +740,7 @@ static char *cdev_path(const char *root)
 static void test_fd_passing(void)
 {
     QTestState *s = qtest_initf("-M q35 " RP_ARGS SIM_ARGS);
-    g_autoptr(JsonNode) root = qom_get(s, "/objects/h", "root");
+    g_autoptr(JsonNode) root = qtest_qom_get(s, "/objects/h", "root");
     g_autofree char *iommu = g_build_filename(json_node_get_string(root),
                                               "dev/iommu", NULL);
     g_autofree char *cdev = cdev_path(json_node_get_string(root));
@@ -702,9 +763,9 @@ static void test_fd_passing(void)
                              "\"bus\": \"rp0\", \"iommufd\": \"fd0\", "
                              "\"fd\": \"dev0\"}}");
     g_assert_cmphex(qpci_config_readw(s, 1, 0, 0), ==, SIM_DMA_VENDOR_ID);
-    name = qom_get(s, "/machine/peripheral/v0/host-iommu-device", "name");
+    name = qtest_qom_get(s, "/machine/peripheral/v0/host-iommu-device", "name");
     g_assert_true(g_str_has_prefix(json_node_get_string(name), "VFIO_FD"));
-    g_assert_cmpint(qom_get_int(s, "/objects/fd0", "users"), ==, 1);
+    g_assert_cmpint(qtest_qom_get_int(s, "/objects/fd0", "users"), ==, 1);
 
     qtest_qmp_device_del(s, "v0");
     object_del(s, "fd0");
@@ -781,6 +842,14 @@ int main(int argc, char **argv)
                          GINT_TO_POINTER(LEGACY), test_dma_no_viommu);
     g_test_add_data_func("/vfio-pci/iommufd/no-viommu/dma-lands-msix",
                          GINT_TO_POINTER(IOMMUFD), test_dma_no_viommu);
+    g_test_add_data_func("/vfio-pci/legacy/no-viommu/dma-lands-msi",
+                         GINT_TO_POINTER(LEGACY), test_dma_msi);
+    g_test_add_data_func("/vfio-pci/iommufd/no-viommu/dma-lands-msi",
+                         GINT_TO_POINTER(IOMMUFD), test_dma_msi);
+    g_test_add_data_func("/vfio-pci/legacy/intel-iommu/ir/msi-remapped",
+                         GINT_TO_POINTER(LEGACY), test_vtd_msi_remapped);
+    g_test_add_data_func("/vfio-pci/iommufd/intel-iommu/ir/msi-remapped",
+                         GINT_TO_POINTER(IOMMUFD), test_vtd_msi_remapped);
     g_test_add_data_func("/vfio-pci/legacy/reset",
                          GINT_TO_POINTER(LEGACY), test_reset);
     g_test_add_data_func("/vfio-pci/iommufd/reset",
@@ -813,6 +882,10 @@ int main(int argc, char **argv)
     g_test_add_data_func("/vfio-pci/iommufd/virtio-iommu/hotplug/"
                          "cycles-leave-nothing",
                          HOTPLUG_CASE(IOMMUFD, 2), test_hotplug_cycles);
+    g_test_add_data_func("/vfio-pci/legacy/hotplug/unplug-with-msi-on",
+                         GINT_TO_POINTER(LEGACY), test_unplug_msi);
+    g_test_add_data_func("/vfio-pci/iommufd/hotplug/unplug-with-msi-on",
+                         GINT_TO_POINTER(IOMMUFD), test_unplug_msi);
     g_test_add_data_func("/vfio-pci/legacy/unwind/no-caching-mode",
                          GINT_TO_POINTER(LEGACY), test_unwind_no_caching_mode);
     g_test_add_data_func("/vfio-pci/iommufd/unwind/no-caching-mode",

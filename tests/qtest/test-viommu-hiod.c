@@ -1,9 +1,11 @@
 /*
  * The vIOMMU side of set/unset_iommu_device: what intel-iommu and
  * virtio-iommu accept and refuse of the host IOMMU device behind a
- * vfio-pci on the simulated host (qemu_behaviour §4, §5).  Cold plug
- * refusals exit 1 with the message; hotplug refusals are the device_add
- * error and leave nothing behind.
+ * vfio-pci on the simulated host (qemu_behaviour §4, §5).  Every check is
+ * made at cold plug (exit 1 with the message) and at hotplug (the
+ * device_add error, twice, and nothing left behind: same fd count, no
+ * device, query-host-iommu-devices unchanged, the sim-pci-device and an
+ * iommufd backend without other users deletable).
  */
 #include <string.h>
 #include <sys/wait.h>
@@ -24,7 +26,17 @@
                         "id=vfio0,iommufd=fd0 "
 #define RP_ARGS         "-device pcie-root-port,id=rp0,addr=05.0," \
                         "chassis=1,slot=1 "
+/* A PCIe-to-PCI bridge; with rp0 its bus is 2, the alias of devices on it
+ * 02:00.0. */
+#define BR_ARGS         "-device pcie-pci-bridge,id=br0,addr=06.0 "
+#define BR_ALIAS_EP     0x0200
+/* A second host device, for two devices behind one alias. */
+#define HOST_BDF2       "0000:02:01.0"
+#define SIM_DEV2        "-object sim-pci-device,id=d1,sim-host=h," \
+                        "host=" HOST_BDF2 ",iommu-group=6 "
 #define REFUSED         "vfio " HOST_BDF ": Failed to set vIOMMU: "
+#define REFUSED2        "vfio " HOST_BDF2 ": Failed to set vIOMMU: "
+#define ALIASED         "virtio-iommu does not support aliased BDF"
 
 /* The binary's stderr; *status its exit code (-1 if it did not exit). */
 static char *run_binary(const char *args, int *status)
@@ -58,13 +70,15 @@ static void expect_exit(const char *args, const char *msg)
     }
 }
 
-/* device_add of vfio-pci id v0 on rp0; NULL on success, else the error. */
-static char *hotplug(QTestState *s, bool iommufd)
+/* device_add of vfio-pci id v0 for host on bus; NULL on success, else
+ * the error. */
+static char *hotplug_on(QTestState *s, const char *bus, const char *host,
+                        bool iommufd)
 {
     JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"device_add\", "
                                 "\"arguments\": {\"driver\": \"vfio-pci\", "
-                                "\"id\": \"v0\", \"bus\": \"rp0\", "
-                                "\"host\": \"" HOST_BDF "\"%s}}",
+                                "\"id\": \"v0\", \"bus\": \"%s\", "
+                                "\"host\": \"%s\"%s}}", bus, host,
                                 iommufd ? ", \"iommufd\": \"fd0\"" : "");
     char *err = NULL;
 
@@ -73,6 +87,33 @@ static char *hotplug(QTestState *s, bool iommufd)
     }
     json_object_unref(rsp);
     return err;
+}
+
+/* HOST_BDF on rp0. */
+static char *hotplug(QTestState *s, bool iommufd)
+{
+    return hotplug_on(s, "rp0", HOST_BDF, iommufd);
+}
+
+/* query-host-iommu-devices' reply, as JSON text. */
+static char *query_hiods(QTestState *s)
+{
+    JsonObject *rsp = qtest_qmp(s, "{\"execute\": "
+                                "\"query-host-iommu-devices\"}");
+    char *text = json_to_string(qmp_expect_return(rsp), false);
+
+    json_object_unref(rsp);
+    return text;
+}
+
+static bool object_del(QTestState *s, const char *id)
+{
+    JsonObject *rsp = qtest_qmp(s, "{\"execute\": \"object-del\", "
+                                "\"arguments\": {\"id\": \"%s\"}}", id);
+    bool ok = !qmp_rsp_is_err(rsp);
+
+    json_object_unref(rsp);
+    return ok;
 }
 
 /* Whether /machine/peripheral has a child named name. */
@@ -95,22 +136,40 @@ static bool peripheral_has(QTestState *s, const char *name)
     return found;
 }
 
-/* A refused hotplug, twice: the error, and the process as it was. */
-static void expect_hotplug_refused(QTestState *s, bool iommufd,
-                                   const char *msg)
+/*
+ * A refused hotplug of host (sim-pci-device sim_id) on bus, twice: the
+ * error, and the process as it was.  Afterwards nothing holds the
+ * sim-pci-device: it can be deleted.
+ */
+static void expect_hotplug_refused_on(QTestState *s, const char *bus,
+                                      const char *host, const char *sim_id,
+                                      bool iommufd, const char *msg)
 {
+    g_autofree char *prefix = g_strdup_printf("vfio %s: Failed to set "
+                                              "vIOMMU: ", host);
+    g_autofree char *hiods = query_hiods(s);
     int fds = qtest_count_fds(s);
 
     for (int i = 0; i < 2; i++) {
-        g_autofree char *err = hotplug(s, iommufd);
+        g_autofree char *err = hotplug_on(s, bus, host, iommufd);
+        g_autofree char *after = NULL;
 
         g_assert_nonnull(err);
-        if (!g_str_has_prefix(err, REFUSED) || !strstr(err, msg)) {
-            g_error("hotplug error '%s' lacks '%s'", err, msg);
+        if (!g_str_has_prefix(err, prefix) || !strstr(err, msg)) {
+            g_error("hotplug error '%s' lacks '%s%s'", err, prefix, msg);
         }
         g_assert_cmpint(qtest_count_fds(s), ==, fds);
         g_assert_false(peripheral_has(s, "v0"));
+        after = query_hiods(s);
+        g_assert_cmpstr(after, ==, hiods);
     }
+    g_assert_true(object_del(s, sim_id));
+}
+
+static void expect_hotplug_refused(QTestState *s, bool iommufd,
+                                   const char *msg)
+{
+    expect_hotplug_refused_on(s, "rp0", HOST_BDF, "d0", iommufd, msg);
 }
 
 /* --- intel-iommu ---------------------------------------------------------- */
@@ -145,6 +204,12 @@ static void test_vtd_cold_refusals(void)
         { VTD_FLTS ",fs1gp=on -object sim-host,id=h,fs1gp=off "
           SIM_DEV IOMMUFD_DEV,
           REFUSED "First stage 1GB large page is unsupported by host IOMMU" },
+        /* a host that passes every other x-flts check, behind a bridge */
+        { VTD_FLTS " -object sim-host,id=h,aw-bits=48,fs1gp=on " SIM_DEV
+          BR_ARGS "-object iommufd,id=fd0 -device vfio-pci,host=" HOST_BDF
+          ",bus=br0,addr=04.0,iommufd=fd0",
+          REFUSED "Host device downstream to a PCI bridge is unsupported "
+          "when x-flts=on" },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -152,17 +217,53 @@ static void test_vtd_cold_refusals(void)
     }
 }
 
-static void test_vtd_hotplug_refused(gconstpointer opaque)
+/*
+ * The cold refusals again, at hotplug: vIOMMU and sim-host options, the
+ * bus (rp0, or br0 behind the PCIe-to-PCI bridge), the backend.  With
+ * iommufd the backend has no user afterwards.
+ */
+static void test_vtd_hotplug_refused(void)
 {
-    bool iommufd = GPOINTER_TO_INT(opaque);
-    QTestState *s = qtest_initf("-M q35 " VTD "caching-mode=off " RP_ARGS
-                                "-object sim-host,id=h " SIM_DEV "%s",
-                                iommufd ? "-object iommufd,id=fd0" : "");
+    static const struct {
+        const char *viommu, *host, *bus;
+        bool iommufd;
+        const char *msg;
+    } cases[] = {
+        { VTD "caching-mode=off", "", "rp0", false,
+          "Device assignment is not allowed without enabling "
+          "caching-mode=on for Intel IOMMU." },
+        { VTD "caching-mode=off", "", "rp0", true,
+          "Device assignment is not allowed without enabling "
+          "caching-mode=on for Intel IOMMU." },
+        { VTD "caching-mode=on,aw-bits=48", ",aw-bits=39", "rp0", false,
+          "aw-bits 48 > host aw-bits 39" },
+        { VTD "caching-mode=on,aw-bits=48", ",aw-bits=39", "rp0", true,
+          "aw-bits 48 > host aw-bits 39" },
+        { VTD_FLTS, "", "rp0", false,
+          "Need IOMMUFD backend when x-flts=on" },
+        { VTD_FLTS, ",iommu=smmuv3", "rp0", true,
+          "Incompatible host platform IOMMU type 2" },
+        { VTD_FLTS ",fs1gp=on", ",fs1gp=off", "rp0", true,
+          "First stage 1GB large page is unsupported by host IOMMU" },
+        { VTD_FLTS, ",aw-bits=48,fs1gp=on", "br0", true,
+          "Host device downstream to a PCI bridge is unsupported when "
+          "x-flts=on" },
+    };
 
-    expect_hotplug_refused(s, iommufd, "Device assignment is not allowed "
-                           "without enabling caching-mode=on for Intel "
-                           "IOMMU.");
-    qtest_quit(s);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        QTestState *s = qtest_initf("-M q35 %s " RP_ARGS BR_ARGS
+                                    "-object sim-host,id=h%s " SIM_DEV "%s",
+                                    cases[i].viommu, cases[i].host,
+                                    cases[i].iommufd ?
+                                    "-object iommufd,id=fd0" : "");
+
+        expect_hotplug_refused_on(s, cases[i].bus, HOST_BDF, "d0",
+                                  cases[i].iommufd, cases[i].msg);
+        if (cases[i].iommufd) {
+            g_assert_true(object_del(s, "fd0"));
+        }
+        qtest_quit(s);
+    }
 }
 
 /* Compatible hosts: accepted, and hotplug/unplug cycles leave nothing. */
@@ -190,6 +291,25 @@ static void test_vtd_accepted(void)
     s = qtest_initf("-M q35 " VTD "caching-mode=on -object sim-host,id=h "
                     SIM_DEV LEGACY_DEV);
     g_assert_true(peripheral_has(s, "vfio0"));
+    qtest_quit(s);
+
+    /* without x-flts a device behind a PCIe-to-PCI bridge is accepted */
+    s = qtest_initf("-M q35 " VTD "caching-mode=on " RP_ARGS BR_ARGS
+                    "-object sim-host,id=h " SIM_DEV "-object iommufd,id=fd0");
+    fds = -1;
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *err = hotplug_on(s, "br0", HOST_BDF, i == 1);
+
+        g_assert_null(err);
+        g_assert_true(peripheral_has(s, "v0"));
+        qtest_qmp_device_del(s, "v0");
+        g_assert_false(peripheral_has(s, "v0"));
+        if (fds < 0) {
+            fds = qtest_count_fds(s);
+        }
+        g_assert_cmpint(qtest_count_fds(s), ==, fds);
+    }
+    g_assert_true(object_del(s, "d0"));
     qtest_quit(s);
 }
 
@@ -408,15 +528,67 @@ static void test_virtio_hotplug_frozen(gconstpointer opaque)
     qtest_quit(s);
 }
 
+/* No common page size, at hotplug: the mask check refuses first. */
+static void test_virtio_hotplug_page_size(gconstpointer opaque)
+{
+    bool iommufd = GPOINTER_TO_INT(opaque);
+    QTestState *s = qtest_initf("-M q35 " VIOMMU ",granule=64k " RP_ARGS
+                                "-object sim-host,id=h,pgsizes=0x1000 "
+                                SIM_DEV "%s",
+                                iommufd ? "-object iommufd,id=fd0" : "");
+
+    expect_hotplug_refused(s, iommufd, HOST_BDF ": virtio-iommu reports a "
+                           "page size mask 0x1000 incompatible with "
+                           "currently supported mask 0xffffffffffff0000");
+    if (iommufd) {
+        g_assert_true(object_del(s, "fd0"));
+    }
+    qtest_quit(s);
+}
+
+#define ALIASED_HOST    "-object sim-host,id=h,aw-bits=48,reserved-regions=" \
+                        "0x10000000-0x100fffff " SIM_DEV SIM_DEV2 RP_ARGS \
+                        BR_ARGS
+#define ALIASED_FIRST   "-device vfio-pci,host=" HOST_BDF ",bus=br0," \
+                        "addr=03.0,id=vfio0"
+
+/*
+ * Two assigned devices behind one PCIe-to-PCI bridge share the alias
+ * 02:00.0: the first one's host ranges are the alias endpoint's reserved
+ * regions; the second is refused, at cold plug and at hotplug.
+ */
+static void test_virtio_aliased(gconstpointer opaque)
+{
+    bool iommufd = GPOINTER_TO_INT(opaque);
+    const char *fd = iommufd ? "-object iommufd,id=fd0 " : "";
+    const char *fd_prop = iommufd ? ",iommufd=fd0" : "";
+    QTestState *s;
+    Viommu v = { 0 };
+    g_autofree char *cold = g_strdup_printf(
+        VIOMMU " %s" ALIASED_HOST ALIASED_FIRST "%s -device vfio-pci,host="
+        HOST_BDF2 ",bus=br0,addr=04.0%s", fd, fd_prop, fd_prop);
+
+    expect_exit(cold, REFUSED2 ALIASED);
+
+    s = qtest_initf("-M q35 " VIOMMU " %s" ALIASED_HOST ALIASED_FIRST "%s",
+                    fd, fd_prop);
+    viommu_start(&v, s);
+    g_assert_true(probe_has(&v, BR_ALIAS_EP, 0, RESV_START, RESV_END));
+    g_assert_true(probe_has(&v, BR_ALIAS_EP, 0, 1ULL << 48, UINT64_MAX));
+    expect_hotplug_refused_on(s, "br0", HOST_BDF2, "d1", iommufd, ALIASED);
+    /* the first device's ranges are still there */
+    g_assert_true(probe_has(&v, BR_ALIAS_EP, 0, RESV_START, RESV_END));
+    viommu_stop(&v);
+    qtest_quit(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/viommu-hiod/intel-iommu/cold-refusals",
                     test_vtd_cold_refusals);
-    g_test_add_data_func("/viommu-hiod/intel-iommu/legacy/hotplug-refused",
-                         GINT_TO_POINTER(false), test_vtd_hotplug_refused);
-    g_test_add_data_func("/viommu-hiod/intel-iommu/iommufd/hotplug-refused",
-                         GINT_TO_POINTER(true), test_vtd_hotplug_refused);
+    g_test_add_func("/viommu-hiod/intel-iommu/hotplug-refusals",
+                    test_vtd_hotplug_refused);
     g_test_add_func("/viommu-hiod/intel-iommu/accepted", test_vtd_accepted);
     g_test_add_data_func("/viommu-hiod/virtio-iommu/legacy/probe-host-resv",
                          GINT_TO_POINTER(false), test_virtio_probe_host_resv);
@@ -428,5 +600,15 @@ int main(int argc, char **argv)
                          GINT_TO_POINTER(false), test_virtio_hotplug_frozen);
     g_test_add_data_func("/viommu-hiod/virtio-iommu/iommufd/hotplug-frozen",
                          GINT_TO_POINTER(true), test_virtio_hotplug_frozen);
+    g_test_add_data_func("/viommu-hiod/virtio-iommu/legacy/hotplug-page-size",
+                         GINT_TO_POINTER(false),
+                         test_virtio_hotplug_page_size);
+    g_test_add_data_func("/viommu-hiod/virtio-iommu/iommufd/hotplug-page-size",
+                         GINT_TO_POINTER(true),
+                         test_virtio_hotplug_page_size);
+    g_test_add_data_func("/viommu-hiod/virtio-iommu/legacy/aliased-bdf",
+                         GINT_TO_POINTER(false), test_virtio_aliased);
+    g_test_add_data_func("/viommu-hiod/virtio-iommu/iommufd/aliased-bdf",
+                         GINT_TO_POINTER(true), test_virtio_aliased);
     return g_test_run();
 }

@@ -44,6 +44,13 @@ void fx_setup(Fx *fx)
 
 void fx_close(Fx *fx)
 {
+#ifdef SIM_TEST_VIA_LIBC
+    for (unsigned i = 0; i < G_N_ELEMENTS(fx->cdev); i++) {
+        if (fx->cdev[i].dev) {
+            unbind(fx, fx->cdev[i].dev);
+        }
+    }
+#endif
     if (fx->fd >= 0) {
         g_assert_cmpint(sim_close(fx->h, fx->fd), ==, 0);
     }
@@ -99,6 +106,7 @@ int unmap(Fx *fx, uint32_t ioas, uint64_t iova, uint64_t len,
     return r;
 }
 
+#ifndef SIM_TEST_VIA_LIBC
 /* What VFIO_DEVICE_BIND_IOMMUFD / ATTACH / DETACH do on the iommufd side. */
 uint32_t bind_dev(Fx *fx, SimDevice *dev)
 {
@@ -139,6 +147,103 @@ void unbind(Fx *fx, SimDevice *dev)
     sim_iommufd_unbind(dev);
     g_mutex_unlock(&fx->h->lock);
 }
+
+#else
+/*
+ * Through the preload: the VFIO cdev ioctls themselves.  The cdev is found
+ * as a VMM finds it (<sysfs>/vfio-dev/vfioX) and kept open while bound.
+ */
+static int cdev_fd(Fx *fx, SimDevice *dev)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(fx->cdev); i++) {
+        if (fx->cdev[i].dev == dev) {
+            return fx->cdev[i].fd;
+        }
+    }
+    g_error("device %s is not bound", sim_device_bdf(dev));
+}
+
+uint32_t bind_dev(Fx *fx, SimDevice *dev)
+{
+    g_autofree char *dir = g_strdup_printf("/sys/bus/pci/devices/%s/vfio-dev",
+                                           sim_device_bdf(dev));
+    g_autofree char *node = NULL;
+    struct vfio_device_bind_iommufd b = {
+        .argsz = sizeof(b), .iommufd = fx->fd,
+    };
+    char **names = NULL;
+    unsigned i = 0;
+
+    g_assert_cmpint(sim_listdir(fx->h, dir, &names), ==, 1);
+    node = g_strdup_printf("/dev/vfio/devices/%s", names[0]);
+    sim_strv_free(names);
+    while (i < G_N_ELEMENTS(fx->cdev) && fx->cdev[i].dev) {
+        i++;
+    }
+    g_assert_cmpuint(i, <, G_N_ELEMENTS(fx->cdev));
+    fx->cdev[i].fd = sim_open(fx->h, node, O_RDWR | O_CLOEXEC, 0);
+    g_assert_cmpint(fx->cdev[i].fd, >=, 0);
+    fx->cdev[i].dev = dev;
+    g_assert_cmpint(sim_ioctl(fx->h, fx->cdev[i].fd, VFIO_DEVICE_BIND_IOMMUFD,
+                              &b), ==, 0);
+    return b.out_devid;
+}
+
+int attach(Fx *fx, SimDevice *dev, uint32_t pasid, uint32_t *pt_id)
+{
+    struct vfio_device_attach_iommufd_pt a = {
+        .argsz = sizeof(a), .pt_id = *pt_id, .pasid = pasid,
+        .flags = pasid != SIM_NO_PASID ? VFIO_DEVICE_ATTACH_PASID : 0,
+    };
+    int r = sim_ioctl(fx->h, cdev_fd(fx, dev), VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+                      &a);
+
+    if (!r) {
+        *pt_id = a.pt_id;
+    }
+    return -r;
+}
+
+int detach(Fx *fx, SimDevice *dev, uint32_t pasid)
+{
+    struct vfio_device_detach_iommufd_pt d = {
+        .argsz = sizeof(d), .pasid = pasid,
+        .flags = pasid != SIM_NO_PASID ? VFIO_DEVICE_DETACH_PASID : 0,
+    };
+
+    return -sim_ioctl(fx->h, cdev_fd(fx, dev), VFIO_DEVICE_DETACH_IOMMUFD_PT,
+                      &d);
+}
+
+/* Closing the cdev unbinds the device. */
+void unbind(Fx *fx, SimDevice *dev)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(fx->cdev); i++) {
+        if (fx->cdev[i].dev == dev) {
+            g_assert_cmpint(sim_close(fx->h, fx->cdev[i].fd), ==, 0);
+            fx->cdev[i].dev = NULL;
+            return;
+        }
+    }
+}
+
+int sim_test_libc_hosts;
+
+/* A run in which no test made a host ran no test (a -p typo): fail it. */
+static void libc_check_ran(void)
+{
+    if (!sim_test_libc_hosts) {
+        fprintf(stderr, "SIM_TEST_VIA_LIBC: no test case ran\n");
+        _exit(1);
+    }
+}
+
+static void __attribute__((constructor)) libc_check_at_exit(void)
+{
+    atexit(libc_check_ran);
+}
+
+#endif
 
 int hwpt_alloc(Fx *fx, uint32_t flags, uint32_t dev_id, uint32_t pt_id,
                       uint32_t data_type, void *data, uint32_t data_len,

@@ -30,6 +30,12 @@ typedef struct Fx {
     uint8_t *buf;           /* BUF_PAGES pages, 2 MiB aligned */
     void *map;
     size_t map_len;
+#ifdef SIM_TEST_VIA_LIBC
+    struct {
+        SimDevice *dev;
+        int fd;             /* its cdev, bound to fd */
+    } cdev[4];
+#endif
 } Fx;
 
 #define BUF_PAGES 64
@@ -56,5 +62,9 @@ int hwpt_alloc(Fx *fx, uint32_t flags, uint32_t dev_id, uint32_t pt_id,
                uint32_t *out);
 /* pop the fault log, expecting @expect_count records; the last one */
 SimFaultRecord last_fault(Fx *fx, int expect_count);
+
+#ifdef SIM_TEST_VIA_LIBC
+#include "sim-test-libc.h"
+#endif
 
 #endif /* SIM_TEST_COMMON_H */

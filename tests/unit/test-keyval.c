@@ -85,6 +85,12 @@ static void test_help(void)
     g_assert_cmpstr(json_object_get_string_member(obj, "driver"), ==, "edu");
     json_object_unref(obj);
 
+    /* no help item: *help is cleared, whatever it held */
+    help = true;
+    obj = keyval_parse("edu,addr=03.0", "driver", &help, &error_abort);
+    g_assert_false(help);
+    json_object_unref(obj);
+
     /* Without a help pointer: the implied value, or an error later on */
     obj = keyval_parse("help", "driver", NULL, &error_abort);
     g_assert_cmpstr(json_object_get_string_member(obj, "driver"), ==, "help");

@@ -21,7 +21,8 @@
  * DMA: pci_get_address_space() is the device's bus-master address space.
  * It shows the vIOMMU's address space for the device (see PCIIOMMUOps) or
  * system memory, and nothing at all while COMMAND.BME is clear.  Every DMA
- * carries the device's requester id (bus << 8 | devfn).
+ * carries the device's requester id: bus << 8 | devfn, or the alias a
+ * PCIe-to-PCI bridge above it substitutes (pci_device_iommu_alias()).
  *
  * Reset puts configuration space back to its value at the end of realize
  * (BARs and decode off), then calls PCIDeviceClass.reset.  Device models
@@ -315,15 +316,29 @@ struct HostIOMMUDevice;
 #define VIOMMU_FLAG_WANT_NESTING_PARENT (1ULL << 0)
 
 /*
+ * get_host_iommu_quirks() bits.  NESTING_PARENT_BYPASS_RO: read-only
+ * ranges must be left out of a nesting-parent HWPT (Intel erratum SPR17:
+ * the host refuses read-only mappings there).
+ */
+#define HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO (1ULL << 0)
+
+/*
  * Registered on a root bus by a vIOMMU with pci_setup_iommu(); applies to
- * the devices on that bus and on every bus behind its bridges.  bus and
- * devfn are the device's own (no requester-id aliasing: viommu has only
- * PCIe root ports, which do not alias).  All but get_address_space are
- * optional.
+ * the devices on that bus and on every bus behind its bridges.  All but
+ * get_address_space are optional.
+ *
+ * Requester-ID aliasing (as QEMU's pci_device_get_iommu_bus_devfn): a
+ * device behind a conventional bus issues DMA with the alias of
+ * pci_device_iommu_alias(), so get_address_space is asked for the ALIAS
+ * bus and devfn, and the devices sharing an alias share one address
+ * space.  set/unset_iommu_device get the device's OWN bus and devfn (one
+ * host IOMMU device per device); pci_device_set_iommu_device() stores the
+ * alias in the HostIOMMUDevice first.
  */
 struct PCIIOMMUOps {
-    /* The address space the device's DMA goes through; called at realize
-     * and again for every existing device when the hook is registered. */
+    /* The address space DMA from requester (bus, devfn) goes through;
+     * called at realize with the device's alias, and again for every
+     * existing device when the hook is registered. */
     AddressSpace *(*get_address_space)(PCIBus *bus, void *opaque, int devfn);
     /* A host IOMMU device backs the device (vfio-pci); false refuses it. */
     bool (*set_iommu_device)(PCIBus *bus, void *opaque, int devfn,
@@ -331,6 +346,10 @@ struct PCIIOMMUOps {
     void (*unset_iommu_device)(PCIBus *bus, void *opaque, int devfn);
     /* VIOMMU_FLAG_* of the vIOMMU's configuration. */
     uint64_t (*get_viommu_flags)(void *opaque);
+    /* HOST_IOMMU_QUIRK_* of a host IOMMU with IOMMU_GET_HW_INFO @type
+     * and vendor data @caps (@size bytes), for this vIOMMU's use of it. */
+    uint64_t (*get_host_iommu_quirks)(uint32_t type, void *caps,
+                                      uint32_t size);
 };
 
 /*
@@ -340,12 +359,19 @@ struct PCIIOMMUOps {
  * transaction.
  */
 void pci_setup_iommu(PCIBus *bus, const PCIIOMMUOps *ops, void *opaque);
-/* true when there is no vIOMMU or it has no set_iommu_device. */
+/*
+ * Sets hiod->aliased_bus/aliased_devfn and calls set_iommu_device with the
+ * device's own bus and devfn.  true when there is no vIOMMU or it has no
+ * set_iommu_device (the alias fields are then left alone).
+ */
 bool pci_device_set_iommu_device(PCIDevice *dev, struct HostIOMMUDevice *hiod,
                                  Error **errp);
 void pci_device_unset_iommu_device(PCIDevice *dev);
 /* 0 when there is no vIOMMU or it does not say. */
 uint64_t pci_device_get_viommu_flags(PCIDevice *dev);
+/* 0 when there is no vIOMMU or it does not say. */
+uint64_t pci_device_get_host_iommu_quirks(PCIDevice *dev, uint32_t type,
+                                          void *caps, uint32_t size);
 
 /* --- Configuration space ----------------------------------------------------- */
 
@@ -409,7 +435,19 @@ int pci_swizzle_map_irq_fn(PCIDevice *dev, int pin);
 
 /* --- DMA ---------------------------------------------------------------------- */
 
-/* bus << 8 | devfn, with the bus number the guest programmed. */
+/*
+ * The requester ID the IOMMU sees for a function at (bus, devfn): its own,
+ * unless a conventional bus lies on the path to the root; then, for the
+ * topmost such bus, (that bus, 00.0) when its bridge is a PCIe-to-PCI
+ * bridge (PCIe-to-PCI/PCI-X Bridge 1.0, 2.3), else the bridge's own
+ * (bus, devfn).  The bus number is read at use (the guest numbers buses).
+ */
+void pci_bus_iommu_alias(PCIBus *bus, int devfn, PCIBus **alias_bus,
+                         int *alias_devfn);
+void pci_device_iommu_alias(PCIDevice *dev, PCIBus **alias_bus,
+                            int *alias_devfn);
+/* The alias as bus << 8 | devfn, with the bus number the guest
+ * programmed: what the device's DMA and MSI carry. */
 uint16_t pci_requester_id(PCIDevice *dev);
 /* The bus-master address space: what the device's DMA sees. */
 AddressSpace *pci_get_address_space(PCIDevice *dev);

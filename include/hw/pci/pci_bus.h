@@ -2,11 +2,12 @@
  * PCI buses and PCI-to-PCI bridges.
  *
  * A root bus belongs to a host bridge; every other bus is the secondary
- * bus of a bridge (here: a PCIe root port) and is that bridge's qdev child
- * bus.  Each bus has a memory and an I/O space where the BARs of its
- * devices are mapped: the host bridge's for the root bus, containers of
- * the bridge for a secondary bus, which the bridge shows in its parent
- * bus's spaces through its forwarding windows (PCI-PCI Bridge 1.2, 4.3).
+ * bus of a bridge (a PCIe root port, or a PCIe-to-PCI bridge whose bus is
+ * conventional) and is that bridge's qdev child bus.  Each bus has a
+ * memory and an I/O space where the BARs of its devices are mapped: the
+ * host bridge's for the root bus, containers of the bridge for a secondary
+ * bus, which the bridge shows in its parent bus's spaces through its
+ * forwarding windows (PCI-PCI Bridge 1.2, 4.3).
  *
  * INTx: a bus maps a device pin to an interrupt of the bus (map_irq); a
  * secondary bus swizzles and passes the result up through its bridge; the
@@ -50,7 +51,7 @@ void pci_bus_irqs(PCIBus *bus, pci_set_irq_fn set_irq, void *irq_opaque,
                   int nirq);
 void pci_bus_map_irqs(PCIBus *bus, pci_map_irq_fn map_irq);
 
-/* --- Bridges (hw/pci/pcie_root_port.c) ------------------------------------ */
+/* --- Bridges (hw/pci/pci_bridge.c) ---------------------------------------- */
 
 #define TYPE_PCI_BRIDGE "base-pci-bridge"
 
@@ -75,7 +76,7 @@ DECLARE_INSTANCE_CHECKER(PCIBridge, PCI_BRIDGE, TYPE_PCI_BRIDGE)
 
 /*
  * For bridge models: creates the secondary bus (named after the device id,
- * or "pcie.N") of type bus_type, sets up the type 1 header and the
+ * or "pci.N" / "pcie.N") of type bus_type, sets up the type 1 header and the
  * windows.  Undone by pci_bridge_exitfn().
  */
 void pci_bridge_initfn(PCIDevice *dev, const char *bus_type);

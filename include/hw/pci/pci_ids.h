@@ -35,6 +35,7 @@
 #define PCI_DEVICE_ID_INTEL_Q35_MCH      0x29c0
 #define PCI_DEVICE_ID_INTEL_ICH9_8       0x2918  /* ICH9 LPC */
 #define PCI_DEVICE_ID_REDHAT_PCIE_RP     0x000c
+#define PCI_DEVICE_ID_REDHAT_PCIE_BRIDGE 0x000e  /* pcie-pci-bridge */
 #define PCI_DEVICE_ID_REDHAT_TEST        0x0005
 #define PCI_DEVICE_ID_QEMU_EDU           0x11e8
 

@@ -1,5 +1,6 @@
 /*
- * PCI Express capability and the PCIe root port ("pcie-root-port").
+ * PCI Express capability, the PCIe root port ("pcie-root-port") and the
+ * PCIe-to-PCI bridge ("pcie-pci-bridge").
  *
  * The root port is a PCI-to-PCI bridge (1b36:000c, class 0x0604) with a
  * PCIe capability (v2, root port, slot implemented) and one MSI-X vector
@@ -10,6 +11,14 @@
  * otherwise the port sets Attention Button Pressed and completes the
  * removal when the guest turns the slot power off (PCC) -- the pciehp
  * protocol (PCIe Base 4.0, 6.7.3).
+ *
+ * The PCIe-to-PCI bridge (1b36:000e, class 0x0604, hw/pci/pcie_pci_bridge.c)
+ * has a PCIe capability of type PCI/PCI-X bridge and a conventional
+ * secondary bus (TYPE_PCI_BUS, 32 slots).  Transactions from below it carry
+ * the requester ID (secondary bus, 00.0) (PCIe-to-PCI/PCI-X Bridge 1.0,
+ * 2.3): see pci_device_iommu_alias() in pci.h.  Devices may be hot-plugged
+ * onto its bus without notification (no SHPC); the bridge itself is cold
+ * plugged only.
  */
 #ifndef HW_PCI_PCIE_PORT_H
 #define HW_PCI_PCIE_PORT_H
@@ -17,6 +26,7 @@
 #include "hw/pci/pci_bus.h"
 
 #define TYPE_PCIE_ROOT_PORT "pcie-root-port"
+#define TYPE_PCIE_PCI_BRIDGE "pcie-pci-bridge"
 
 /* PCI Express Capability structure (PCIe Base 4.0, 7.5.3), v2: 0x3c bytes */
 #define PCI_EXP_VER2_SIZEOF     0x3c
@@ -25,6 +35,7 @@
 #define  PCI_EXP_FLAGS_TYPE_SHIFT 4
 #define  PCI_EXP_TYPE_ENDPOINT  0x0
 #define  PCI_EXP_TYPE_ROOT_PORT 0x4
+#define  PCI_EXP_TYPE_PCI_BRIDGE 0x7    /* PCI Express to PCI/PCI-X bridge */
 #define  PCI_EXP_FLAGS_SLOT     0x0100
 #define  PCI_EXP_FLAGS_IRQ_SHIFT 9     /* interrupt message number */
 #define PCI_EXP_DEVCAP          0x04
@@ -97,6 +108,16 @@ typedef struct PCIERootPort {
 } PCIERootPort;
 
 DECLARE_INSTANCE_CHECKER(PCIERootPort, PCIE_ROOT_PORT, TYPE_PCIE_ROOT_PORT)
+
+/*
+ * Adds a v2 PCI Express capability of device/port type (PCI_EXP_TYPE_*)
+ * with what every viommu PCIe function has: a x1 2.5 GT/s link numbered
+ * port, writable control registers.  Returns its offset, or -1 with errp.
+ * (hw/pci/pci_bridge.c)
+ */
+int pcie_cap_init(PCIDevice *dev, uint8_t type, uint8_t port, Error **errp);
+/* The PCIe device/port type of dev, -1 if it has no PCIe capability. */
+int pcie_cap_get_type(PCIDevice *dev);
 
 /* Whether dev is a PCIe root or downstream port (slot 0 only behind it). */
 bool pcie_is_downstream_port(PCIDevice *dev);
