@@ -20,6 +20,7 @@
 #include "qom/object_interfaces.h"
 #include "hw/boards.h"
 #include "chardev/char.h"
+#include "hw/char/serial.h"
 #include "monitor/monitor.h"
 #include "system/accel.h"
 #include "system/main-loop.h"
@@ -34,6 +35,7 @@ typedef enum OptArg { NO_ARG, HAS_ARG } OptArg;
 
 typedef struct Options {
     GPtrArray *chardevs;    /* -chardev strings */
+    GPtrArray *serials;     /* -serial specs */
     GPtrArray *mons;        /* -mon strings */
     GPtrArray *qmps;        /* -qmp / -qmp-pretty specs, "P:" prefix = pretty */
     GPtrArray *objects;
@@ -45,6 +47,10 @@ typedef struct Options {
     char *qtest_log;
     char *name;
     char *log_mask;
+    char *smp;              /* -smp */
+    char *kernel;           /* -kernel, -initrd, -append: lent to the machine */
+    char *initrd;
+    char *append;
     bool start_paused;
     bool nodefaults;
     bool exit_with_parent;
@@ -64,6 +70,9 @@ static const char *const help_text =
 "-M name                 same as -machine name\n"
 "-accel qtest            select the accelerator ('-accel help' for a list)\n"
 "-m [size=]megs[,...]    guest RAM size (default unit MiB; suffixes k M G T)\n"
+"-smp [cpus=]n[,maxcpus=cpus][,sockets=s][,dies=d][,cores=c][,threads=t]\n"
+"                        CPUs present at start and possible (default 1);\n"
+"                        the ACPI MADT lists them\n"
 "-name string            set the name of the guest\n"
 "-object TYPE,id=ID[,prop=value...]\n"
 "                        create a user-creatable object ('-object help',\n"
@@ -72,6 +81,13 @@ static const char *const help_text =
 "                        add a device ('-device help', '-device DRIVER,help')\n"
 "-nodefaults             don't create default devices\n"
 "-S                      freeze the machine at start-up (use 'cont')\n"
+"\n"
+"Boot options:\n"
+"-kernel bzImage         boot a kernel without firmware: multiboot 1 ELF\n"
+"                        (or a.out kludge), Linux bzImage or PVH ELF\n"
+"-append cmdline         use 'cmdline' as the kernel command line\n"
+"-initrd file            use 'file' as the initial ram disk (multiboot:\n"
+"                        'file1 args,file2 args' loads modules)\n"
 "\n"
 "Display options:\n"
 "-display none           no display (the only one viommu has)\n"
@@ -85,6 +101,11 @@ static const char *const help_text =
 "-qmp dev                a QMP monitor on dev (unix:path[,server=on,wait=off]\n"
 "                        or stdio)\n"
 "-qmp-pretty dev         the same, with pretty-printed JSON\n"
+"-serial dev             the next COM port (COM1 0x3f8 IRQ4, COM2 0x2f8\n"
+"                        IRQ3, ...; at most 4) on dev: stdio, file:path,\n"
+"                        unix:path[,server=on|off][,wait=on|off], null,\n"
+"                        chardev:id or none (no port); without -serial\n"
+"                        the machine has no serial port\n"
 "\n"
 "Testing:\n"
 "-qtest dev              the qtest protocol on dev (unix:path is a client\n"
@@ -139,10 +160,11 @@ static const struct {
     { "m", HAS_ARG }, { "name", HAS_ARG }, { "object", HAS_ARG },
     { "device", HAS_ARG }, { "nodefaults", NO_ARG }, { "S", NO_ARG },
     { "display", HAS_ARG }, { "nographic", NO_ARG },
-    { "chardev", HAS_ARG }, { "mon", HAS_ARG }, { "qmp", HAS_ARG },
+    { "chardev", HAS_ARG }, { "serial", HAS_ARG }, { "mon", HAS_ARG }, { "qmp", HAS_ARG },
     { "qmp-pretty", HAS_ARG }, { "qtest", HAS_ARG },
     { "qtest-log", HAS_ARG }, { "d", HAS_ARG }, { "run-with", HAS_ARG },
-    { "audio", HAS_ARG }, { "trace", HAS_ARG },
+    { "audio", HAS_ARG }, { "trace", HAS_ARG }, { "smp", HAS_ARG },
+    { "kernel", HAS_ARG }, { "initrd", HAS_ARG }, { "append", HAS_ARG },
 };
 
 static int option_lookup(const char *name, OptArg *arg)
@@ -189,6 +211,9 @@ static void parse_options(int argc, char **argv, Options *o)
         } else if (!strcmp(name, "m")) {
             g_free(o->mem);
             o->mem = g_strdup(arg);
+        } else if (!strcmp(name, "smp")) {
+            g_free(o->smp);
+            o->smp = g_strdup(arg);
         } else if (!strcmp(name, "name")) {
             g_free(o->name);
             o->name = g_strdup(arg);
@@ -209,6 +234,8 @@ static void parse_options(int argc, char **argv, Options *o)
             /* No display exists anyway. */
         } else if (!strcmp(name, "chardev")) {
             g_ptr_array_add(o->chardevs, g_strdup(arg));
+        } else if (!strcmp(name, "serial")) {
+            g_ptr_array_add(o->serials, g_strdup(arg));
         } else if (!strcmp(name, "mon")) {
             g_ptr_array_add(o->mons, g_strdup(arg));
         } else if (!strcmp(name, "qmp")) {
@@ -237,6 +264,15 @@ static void parse_options(int argc, char **argv, Options *o)
             }
         } else if (!strcmp(name, "trace")) {
             /* Tracing is not implemented; accepted for libqtest. */
+        } else if (!strcmp(name, "kernel")) {
+            g_free(o->kernel);
+            o->kernel = g_strdup(arg);
+        } else if (!strcmp(name, "initrd")) {
+            g_free(o->initrd);
+            o->initrd = g_strdup(arg);
+        } else if (!strcmp(name, "append")) {
+            g_free(o->append);
+            o->append = g_strdup(arg);
         }
     }
 }
@@ -257,6 +293,42 @@ static void create_chardevs(Options *o)
             fatal_err(err);
         }
         json_object_unref(opts);
+    }
+}
+
+/*
+ * -serial: one chardev "serialN" per port, in order (QEMU's rules: "none"
+ * takes no port, "chardev:ID" uses an existing chardev); the machine
+ * puts a UART on each (serial_hd()).
+ */
+static void create_serials(Options *o)
+{
+    unsigned ports = 0;
+
+    for (guint i = 0; i < o->serials->len; i++) {
+        const char *spec = o->serials->pdata[i];
+        g_autofree char *label = NULL;
+        Error *err = NULL;
+        Chardev *chr;
+
+        if (!strcmp(spec, "none")) {
+            continue;
+        }
+        if (g_str_has_prefix(spec, "chardev:")) {
+            chr = qemu_chr_find(spec + strlen("chardev:"));
+            if (!chr) {
+                option_error("-serial", "chardev \"%s\" not found",
+                             spec + strlen("chardev:"));
+            }
+        } else {
+            label = g_strdup_printf("serial%u", ports);
+            chr = qemu_chr_new(label, spec, &err);
+        }
+        if (!chr || !serial_hd_add(chr, &err)) {
+            error_prepend(&err, "-serial %s: ", spec);
+            fatal_err(err);
+        }
+        ports++;
     }
 }
 
@@ -397,6 +469,102 @@ static uint64_t parse_mem(const char *arg)
     return bytes;
 }
 
+/*
+ * -smp [cpus=]N[,maxcpus=M][,sockets=S][,dies=D][,cores=C][,threads=T],
+ * with QEMU's rules: a missing cpus is maxcpus (or the topology product),
+ * a missing maxcpus is the product (or cpus), missing sockets fill up to
+ * maxcpus, other missing levels are 1; the product must equal maxcpus.
+ * No vCPU exists yet: the counts are what the machine describes (MADT).
+ */
+static uint64_t smp_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static void parse_smp(const char *arg, MachineState *ms, MachineClass *mc)
+{
+    enum { CPUS, MAXCPUS, SOCKETS, DIES, CORES, THREADS, NKEYS };
+    static const char *const keys[NKEYS] = {
+        "cpus", "maxcpus", "sockets", "dies", "cores", "threads",
+    };
+    uint64_t v[NKEYS] = { 0 };
+    bool has[NKEYS] = { false };
+    Error *err = NULL;
+    JsonObject *opts = keyval_parse(arg, "cpus", NULL, &err);
+    GList *members;
+    uint64_t below_sockets;
+
+    if (!opts) {
+        error_prepend(&err, "-smp %s: ", arg);
+        fatal_err(err);
+    }
+    members = json_object_get_members(opts);
+    for (GList *l = members; l; l = l->next) {
+        const char *key = l->data, *val;
+        int64_t n;
+        int k = 0;
+
+        while (k < NKEYS && strcmp(keys[k], key)) {
+            k++;
+        }
+        if (k == NKEYS) {
+            option_error("-smp", "Invalid parameter '%s'", key);
+        }
+        val = json_object_get_string_member(opts, key);
+        if (qemu_strtoi64(val, NULL, 10, &n) < 0 || n < 0) {
+            option_error("-smp", "Parameter '%s' expects an integer", key);
+        }
+        if (n == 0) {
+            option_error("-smp", "Invalid CPU topology: CPU topology "
+                         "parameters must be greater than zero");
+        }
+        v[k] = n;
+        has[k] = true;
+    }
+    g_list_free(members);
+    json_object_unref(opts);
+
+    for (int k = DIES; k < NKEYS; k++) {
+        v[k] = has[k] ? v[k] : 1;
+    }
+    below_sockets = smp_mul(smp_mul(v[DIES], v[CORES]), v[THREADS]);
+    if (!has[MAXCPUS]) {
+        v[MAXCPUS] = has[SOCKETS] ? smp_mul(v[SOCKETS], below_sockets) :
+                     has[CPUS] ? v[CPUS] : below_sockets;
+    }
+    if (!has[CPUS]) {
+        v[CPUS] = v[MAXCPUS];
+    }
+    if (!has[SOCKETS]) {
+        v[SOCKETS] = v[MAXCPUS] / below_sockets +
+                     !!(v[MAXCPUS] % below_sockets);
+    }
+    if (v[MAXCPUS] == UINT64_MAX) {             /* a product overflowed */
+        option_error("-smp", "Invalid CPU topology: more than 2^64 CPUs");
+    }
+    if (smp_mul(v[SOCKETS], below_sockets) != v[MAXCPUS]) {
+        option_error("-smp", "Invalid CPU topology: product of the hierarchy "
+                     "must match maxcpus: sockets (%" PRIu64 ") * dies (%"
+                     PRIu64 ") * cores (%" PRIu64 ") * threads (%" PRIu64
+                     ") != maxcpus (%" PRIu64 ")", v[SOCKETS], v[DIES],
+                     v[CORES], v[THREADS], v[MAXCPUS]);
+    }
+    if (v[MAXCPUS] < v[CPUS]) {
+        option_error("-smp", "Invalid CPU topology: maxcpus must be equal to "
+                     "or greater than smp: maxcpus (%" PRIu64 ") < smp_cpus (%"
+                     PRIu64 ")", v[MAXCPUS], v[CPUS]);
+    }
+    if (v[MAXCPUS] > (uint64_t)mc->max_cpus) {
+        option_error("-smp", "Invalid SMP CPUs %" PRIu64 ". The max CPUs "
+                     "supported by machine '%s' is %d", v[MAXCPUS], mc->name,
+                     mc->max_cpus);
+    }
+    ms->smp_cpus = v[CPUS];
+    ms->smp_max_cpus = v[MAXCPUS];
+}
+
 static MachineState *create_machine(Options *o, const char **accel)
 {
     JsonObject *opts = machine_options(o);
@@ -429,6 +597,10 @@ static MachineState *create_machine(Options *o, const char **accel)
     ms = machine_create(mc, &error_abort);
     if (o->mem) {
         ms->ram_size = parse_mem(o->mem);
+    }
+    ms->smp_cpus = ms->smp_max_cpus = 1;
+    if (o->smp) {
+        parse_smp(o->smp, ms, mc);
     }
     members = json_object_get_members(opts);
     for (GList *l = members; l; l = l->next) {
@@ -474,6 +646,7 @@ static gboolean on_sigterm(gpointer data)
 static void options_free(Options *o)
 {
     g_ptr_array_free(o->chardevs, true);
+    g_ptr_array_free(o->serials, true);
     g_ptr_array_free(o->mons, true);
     g_ptr_array_free(o->qmps, true);
     g_ptr_array_free(o->objects, true);
@@ -485,12 +658,17 @@ static void options_free(Options *o)
     g_free(o->qtest_log);
     g_free(o->name);
     g_free(o->log_mask);
+    g_free(o->smp);
+    g_free(o->kernel);
+    g_free(o->initrd);
+    g_free(o->append);
 }
 
 int viommu_main(int argc, char **argv)
 {
     Options o = {
         .chardevs = g_ptr_array_new_with_free_func(g_free),
+        .serials = g_ptr_array_new_with_free_func(g_free),
         .mons = g_ptr_array_new_with_free_func(g_free),
         .qmps = g_ptr_array_new_with_free_func(g_free),
         .objects = g_ptr_array_new_with_free_func(g_free),
@@ -539,10 +717,23 @@ int viommu_main(int argc, char **argv)
     }
 
     create_chardevs(&o);
+    create_serials(&o);
     create_monitors(&o);
     create_objects(&o);
 
     ms = create_machine(&o, &machine_accel);
+    /* QEMU's checks and messages; the files are read by the board. */
+    if (!o.kernel && o.initrd) {
+        error_report("-initrd only allowed with -kernel option");
+        exit(1);
+    }
+    if (!o.kernel && o.append) {
+        error_report("-append only allowed with -kernel option");
+        exit(1);
+    }
+    ms->kernel_filename = o.kernel;
+    ms->initrd_filename = o.initrd;
+    ms->kernel_cmdline = o.append;
     accel_name = o.accel ? o.accel : machine_accel ? machine_accel : "qtest";
     if (!accel_init(accel_name, ms, o.qtest, o.qtest_log, &err)) {
         fatal_err(err);

@@ -18,10 +18,16 @@
  * SeaBIOS would (ECAM on at 0xb0000000, bus numbers, BARs, interrupt
  * line, decode); see pci_firmware_setup().
  */
+#include "hw/acpi/acpi-x86.h"
 #include "hw/boards.h"
+#include "hw/char/serial.h"
 #include "hw/i386/apic-msi.h"
+#include "hw/i386/x86-boot.h"
+#include "hw/isa/isa.h"
+#include "hw/nvram/fw_cfg.h"
 #include "hw/pci/pci_host.h"
 #include "hw/qdev-properties.h"
+#include "hw/rtc/mc146818rtc.h"
 
 #define TYPE_Q35_HOST_DEVICE    "q35-pcihost"
 #define TYPE_MCH_PCI_DEVICE     "mch"
@@ -76,6 +82,7 @@ DECLARE_INSTANCE_CHECKER(Q35PCIHost, Q35_HOST, TYPE_Q35_HOST_DEVICE)
 typedef struct ICH9LPCState {
     PCIDevice parent_obj;
     qemu_irq pirq[ICH9_LPC_NB_PIRQS];   /* to I/O APIC pins 16-23 */
+    ISABus *isa_bus;                    /* "isa.0": PIT, RTC, UARTs ... */
 } ICH9LPCState;
 
 DECLARE_INSTANCE_CHECKER(ICH9LPCState, ICH9_LPC, TYPE_ICH9_LPC_DEVICE)
@@ -218,6 +225,7 @@ static bool ich9_lpc_realize(PCIDevice *d, Error **errp)
     }
     pci_bus_irqs(bus, ich9_lpc_set_irq, lpc, ICH9_LPC_NB_PIRQS);
     pci_bus_map_irqs(bus, ich9_lpc_map_irq);
+    lpc->isa_bus = isa_bus_new(DEVICE(d), get_system_io());
     return true;
 }
 
@@ -309,6 +317,41 @@ static void q35_host_unrealize(DeviceState *dev)
     }
 }
 
+/* The ACPI tables (docs/acpi.md) for this board's layout. */
+static void q35_acpi_setup(MachineState *ms)
+{
+    Q35PCIHost *s = Q35_HOST(object_resolve_path_component(OBJECT(ms),
+                                                           "q35"));
+    uint64_t hole64 = q35_hole64_start(s->above_4g_mem_size);
+    X86AcpiConfig cfg = {
+        .cpus = MAX(ms->smp_cpus, 1),
+        .max_cpus = MAX(ms->smp_max_cpus, MAX(ms->smp_cpus, 1)),
+        .ecam_base = MCH_PCIEXBAR_DEFAULT,      /* 256 MiB: buses 0-255 */
+        .ecam_bus_end = 255,
+        .pci_mem32_base = Q35_FW_MEM32_BASE,
+        .pci_mem32_last = Q35_PCI_HOLE_END - 1,
+        .pci_mem64_base = hole64,
+        .pci_mem64_last = hole64 + Q35_PCI_HOLE64_SIZE - 1,
+    };
+    Error *err = NULL;
+
+    if (!acpi_setup_x86(&cfg, &err)) {
+        error_report_err(err);
+    }
+}
+
+/*
+ * The rest of what firmware does at every reset, once the PCI devices are
+ * reset and have their BARs (ACPI tables, then -kernel: control_boot
+ * contract).  No device reset writes guest RAM, so the devices outside
+ * the PCI hierarchy that reset after this do not undo it.
+ */
+static void q35_firmware_reset(MachineState *ms)
+{
+    q35_acpi_setup(ms);
+    x86_boot_reset(ms);
+}
+
 /*
  * Runs after every device below has been reset (children first): the
  * firmware's PCI set-up, since viommu boots without a BIOS.
@@ -339,6 +382,7 @@ static void q35_host_reset(DeviceState *dev)
                                      PCI_CONFIG_SPACE_SIZE, 0, 4);
     }
     pci_firmware_setup(h->bus, &layout);
+    q35_firmware_reset(MACHINE(OBJECT(dev)->parent));
 }
 
 static const Property q35_host_props[] = {
@@ -406,6 +450,53 @@ static DeviceState *q35_add_device(Object *parent, const char *name,
     return ok ? dev : NULL;
 }
 
+/*
+ * The ISA side of the LPC (docs/platform.md): ISA IRQ n -> I/O APIC pin n,
+ * but IRQ 0 (the PIT) -> pin 2, the MADT's source override; the PIT, the
+ * RTC with QEMU's memory sizes in CMOS, a UART per -serial, and fw_cfg.
+ */
+static bool q35_isa_init(MachineState *ms, DeviceState *lpc,
+                         DeviceState *ioapic, uint64_t low, Error **errp)
+{
+    ISABus *isa = ICH9_LPC(lpc)->isa_bus;
+    qemu_irq irqs[ISA_NUM_IRQS];
+    DeviceState *rtc;
+
+    for (int i = 0; i < ISA_NUM_IRQS; i++) {
+        irqs[i] = qdev_get_gpio_in(ioapic, i ? i : 2);
+    }
+    isa_bus_connect_irqs(isa, irqs);
+    if (!q35_add_device(NULL, NULL, qdev_new("isa-pit"), BUS(isa), errp)) {
+        return false;
+    }
+    rtc = q35_add_device(NULL, NULL, qdev_new(TYPE_MC146818_RTC), BUS(isa),
+                         errp);
+    if (!rtc) {
+        return false;
+    }
+    rtc_cmos_set_pc_memory(ISA_DEVICE(rtc), low, ms->ram_size - low,
+                           MAX(ms->smp_cpus, 1));
+    for (int i = 0; i < SERIAL_MAX_PORTS; i++) {
+        Chardev *chr = serial_hd(i);
+        DeviceState *uart;
+
+        if (!chr) {
+            continue;
+        }
+        uart = qdev_new("isa-serial");
+        if (!object_property_set_uint(OBJECT(uart), "index", i, errp) ||
+            !object_property_set_str(OBJECT(uart), "chardev", chr->label,
+                                     errp)) {
+            object_unref(uart);
+            return false;
+        }
+        if (!q35_add_device(NULL, NULL, uart, BUS(isa), errp)) {
+            return false;
+        }
+    }
+    return fw_cfg_init_x86(ms, low, errp) != NULL;
+}
+
 static bool q35_init(MachineState *ms, Error **errp)
 {
     uint64_t low = ms->ram_size >= Q35_LOW_RAM_LIMIT ? Q35_LOW_RAM_SPLIT :
@@ -451,7 +542,11 @@ static bool q35_init(MachineState *ms, Error **errp)
                                     qdev_get_gpio_in(ioapic,
                                                      Q35_GSI_PIRQ_BASE + i));
     }
-    return true;
+    if (!q35_isa_init(ms, lpc, ioapic, low, errp)) {
+        return false;
+    }
+    /* -kernel is read and checked now: a bad file stops start-up. */
+    return x86_boot_init(ms, low, ms->ram_size - low, errp);
 }
 
 static BusState *q35_default_bus(MachineState *ms, const char *bus_type)
@@ -496,7 +591,7 @@ static void q35_machine_class_init(ObjectClass *klass, const void *data)
     mc->name = "q35";
     mc->desc = "Standard PC (Q35 + ICH9, 2009)";
     mc->is_default = true;
-    mc->max_cpus = 288;
+    mc->max_cpus = 255;         /* xAPIC ids in the MADT; 0xff is broadcast */
     mc->default_ram_size = Q35_DEFAULT_RAM_SIZE;
     mc->default_bus_type = TYPE_PCI_BUS;
     mc->init = q35_init;

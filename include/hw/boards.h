@@ -19,8 +19,15 @@ typedef struct MachineState {
     Object parent_obj;
     uint64_t ram_size;
     struct MemoryRegion *ram;  /* all guest RAM, one host allocation */
-    unsigned smp_cpus;
+    unsigned smp_cpus;         /* -smp cpus: CPUs present at start (>= 1) */
+    unsigned smp_max_cpus;     /* -smp maxcpus: possible CPUs (>= smp_cpus) */
     char *accel;               /* "qtest", "kvm", ... */
+    /* -kernel, -initrd, -append (QEMU's names); NULL when absent.  The
+     * strings belong to the command line (system/vl.c), which outlives the
+     * machine.  On x86 they are loaded at every reset (docs/boot.md). */
+    const char *kernel_filename;
+    const char *initrd_filename;
+    const char *kernel_cmdline;
     bool done;                 /* start-up finished: later plugs are hotplug */
 } MachineState;
 
