@@ -29,6 +29,7 @@
 #include "chardev/char.h"
 #include "qapi/error.h"
 #include "qom/object.h"
+#include "util/cutils.h"
 
 /* Received fds kept per connection; more are closed at once. */
 #define CHR_MAX_QUEUED_MSGFDS 64
@@ -548,23 +549,7 @@ Chardev *qemu_chardev_new_from_opts(JsonObject *opts, Error **errp)
 static bool chr_parse_unix_spec(JsonObject *opts, const char *spec,
                                 Error **errp)
 {
-    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
-    GString *cur = g_string_new(NULL);
-
-    for (const char *p = spec; ; p++) {
-        if (*p == ',' && p[1] == ',') {
-            g_string_append_c(cur, ',');
-            p++;
-        } else if (*p == ',' || !*p) {
-            g_ptr_array_add(parts, g_string_free(cur, false));
-            if (!*p) {
-                break;
-            }
-            cur = g_string_new(NULL);
-        } else {
-            g_string_append_c(cur, *p);
-        }
-    }
+    g_autoptr(GPtrArray) parts = qemu_split_option_list(spec);
     json_object_set_string_member(opts, "path", parts->pdata[0]);
     for (guint i = 1; i < parts->len; i++) {
         const char *part = parts->pdata[i];

@@ -159,3 +159,25 @@ bool qapi_bool_parse(const char *name, const char *value, bool *obj,
     error_setg(errp, "Parameter '%s' expects 'on' or 'off'", name);
     return false;
 }
+
+GPtrArray *qemu_split_option_list(const char *s)
+{
+    GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
+    GString *cur = g_string_new(NULL);
+
+    for (const char *p = s; ; p++) {
+        if (*p == ',' && p[1] == ',') {
+            g_string_append_c(cur, ',');
+            p++;
+        } else if (*p == ',' || !*p) {
+            g_ptr_array_add(items, g_string_free(cur, false));
+            if (!*p) {
+                break;
+            }
+            cur = g_string_new(NULL);
+        } else {
+            g_string_append_c(cur, *p);
+        }
+    }
+    return items;
+}

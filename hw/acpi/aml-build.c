@@ -211,48 +211,46 @@ static uint8_t aml_res_type_flags(uint8_t type)
            type == AML_RES_IO ? AML_RES_IO_ENTIRE : 0;
 }
 
-/* Address space descriptors (6.4.3.5.1-3): tag, length, type, flags,
- * then granularity, min, max, translation, length in the given width. */
-void aml_res_word(GByteArray *b, uint8_t type, uint16_t min, uint16_t max)
+/* A little-endian value of width bytes. */
+static void aml_append_le(GByteArray *b, unsigned width, uint64_t v)
 {
-    acpi_append_u8(b, AML_RES_TAG_WORD);
-    acpi_append_u16(b, 3 + 5 * 2);
+    for (unsigned i = 0; i < width; i++) {
+        acpi_append_u8(b, v >> (8 * i));
+    }
+}
+
+/*
+ * Address space descriptors (6.4.3.5.1-3): tag, length, type, flags,
+ * then granularity, min, max, translation, length, each width bytes.
+ */
+static void aml_res_addr(GByteArray *b, uint8_t tag, unsigned width,
+                         uint8_t type, uint64_t min, uint64_t max)
+{
+    acpi_append_u8(b, tag);
+    acpi_append_u16(b, 3 + 5 * width);
     acpi_append_u8(b, type);
     acpi_append_u8(b, AML_RES_FLAGS_WINDOW);
     acpi_append_u8(b, aml_res_type_flags(type));
-    acpi_append_u16(b, 0);
-    acpi_append_u16(b, min);
-    acpi_append_u16(b, max);
-    acpi_append_u16(b, 0);
-    acpi_append_u16(b, max - min + 1);
+    aml_append_le(b, width, 0);
+    aml_append_le(b, width, min);
+    aml_append_le(b, width, max);
+    aml_append_le(b, width, 0);
+    aml_append_le(b, width, max - min + 1);
+}
+
+void aml_res_word(GByteArray *b, uint8_t type, uint16_t min, uint16_t max)
+{
+    aml_res_addr(b, AML_RES_TAG_WORD, 2, type, min, max);
 }
 
 void aml_res_dword(GByteArray *b, uint8_t type, uint32_t min, uint32_t max)
 {
-    acpi_append_u8(b, AML_RES_TAG_DWORD);
-    acpi_append_u16(b, 3 + 5 * 4);
-    acpi_append_u8(b, type);
-    acpi_append_u8(b, AML_RES_FLAGS_WINDOW);
-    acpi_append_u8(b, aml_res_type_flags(type));
-    acpi_append_u32(b, 0);
-    acpi_append_u32(b, min);
-    acpi_append_u32(b, max);
-    acpi_append_u32(b, 0);
-    acpi_append_u32(b, max - min + 1);
+    aml_res_addr(b, AML_RES_TAG_DWORD, 4, type, min, max);
 }
 
 void aml_res_qword(GByteArray *b, uint8_t type, uint64_t min, uint64_t max)
 {
-    acpi_append_u8(b, AML_RES_TAG_QWORD);
-    acpi_append_u16(b, 3 + 5 * 8);
-    acpi_append_u8(b, type);
-    acpi_append_u8(b, AML_RES_FLAGS_WINDOW);
-    acpi_append_u8(b, aml_res_type_flags(type));
-    acpi_append_u64(b, 0);
-    acpi_append_u64(b, min);
-    acpi_append_u64(b, max);
-    acpi_append_u64(b, 0);
-    acpi_append_u64(b, max - min + 1);
+    aml_res_addr(b, AML_RES_TAG_QWORD, 8, type, min, max);
 }
 
 /* End tag (6.4.2.9); checksum 0 means "treat as correct". */

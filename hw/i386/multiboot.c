@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "util/cutils.h"
 #include "x86-boot-internal.h"
 
 /* OS image header (spec 3.1.1) */
@@ -173,35 +174,13 @@ static bool multiboot_load_elf(X86BootImage *img, uint32_t *entry,
 
 /*
  * -initrd "file1 args,file2 args": comma-separated, ",," is a literal
- * comma; each entry's text is its cmdline, the file name ends at the
- * first space (QEMU's syntax).
+ * comma (qemu_split_option_list); each entry's text is its cmdline, the
+ * file name ends at the first space (QEMU's syntax).
  */
-static GPtrArray *multiboot_split_modules(const char *spec)
-{
-    GPtrArray *mods = g_ptr_array_new_with_free_func(g_free);
-    GString *cur = g_string_new(NULL);
-
-    for (const char *p = spec; ; p++) {
-        if (*p == ',' && p[1] == ',') {
-            g_string_append_c(cur, ',');
-            p++;
-        } else if (*p == ',' || !*p) {
-            g_ptr_array_add(mods, g_string_free(cur, false));
-            if (!*p) {
-                break;
-            }
-            cur = g_string_new(NULL);
-        } else {
-            g_string_append_c(cur, *p);
-        }
-    }
-    return mods;
-}
-
 static bool multiboot_add_modules(X86BootImage *img, uint64_t kernel_end,
                                   uint32_t *count, Error **errp)
 {
-    g_autoptr(GPtrArray) mods = multiboot_split_modules(
+    g_autoptr(GPtrArray) mods = qemu_split_option_list(
         img->cfg->initrd_filename);
     uint64_t next = X86_PAGE_ALIGN(kernel_end);
     uint8_t entries[X86_BOOT_MB_MAX_MODS * MB_MOD_SIZE] = { 0 };

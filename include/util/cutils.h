@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 
 #include "qapi/error.h"
 
@@ -42,5 +43,12 @@ int qemu_strtosz_MiB(const char *s, const char **end, uint64_t *result);
  */
 bool qapi_bool_parse(const char *name, const char *value, bool *obj,
                      Error **errp);
+
+/*
+ * s split at single commas, ",," standing for a literal comma (the
+ * option syntax): "a,,b,c" -> "a,b", "c"; "" -> one empty item.  A new
+ * array of g_malloc'ed strings (freed with the array).
+ */
+GPtrArray *qemu_split_option_list(const char *s);
 
 #endif

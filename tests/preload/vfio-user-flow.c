@@ -450,6 +450,19 @@ static void legacy_flow(const char *bdf)
           "VFIO_GET_API_VERSION");
     check(ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1,
           "VFIO_CHECK_EXTENSION(TYPE1v2)");
+    {
+        /* copies made with dup() and fcntl(F_DUPFD_CLOEXEC) are served too */
+        int c2 = dup(container);
+        int c3 = fcntl(container, F_DUPFD_CLOEXEC, 100);
+
+        check(c2 >= 0 && c3 >= 100 &&
+              ioctl(c2, VFIO_GET_API_VERSION) == VFIO_API_VERSION &&
+              ioctl(c3, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1,
+              "dup() and fcntl(F_DUPFD_CLOEXEC) copies of the container");
+        check((fcntl(c3, F_GETFD) & FD_CLOEXEC) != 0, "the copy is CLOEXEC");
+        xclose(c2, "container copy");
+        xclose(c3, "container copy");
+    }
 
     gnum = find_group(bdf);
     snprintf(path, sizeof(path), "/dev/vfio/%d", gnum);

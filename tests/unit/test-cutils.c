@@ -178,6 +178,29 @@ static void test_bool_parse(void)
     error_free(err);
 }
 
+static void check_split(const char *s, const char *const *want, guint n)
+{
+    g_autoptr(GPtrArray) items = qemu_split_option_list(s);
+
+    g_assert_cmpuint(items->len, ==, n);
+    for (guint i = 0; i < n; i++) {
+        g_assert_cmpstr(items->pdata[i], ==, want[i]);
+    }
+}
+
+static void test_split_option_list(void)
+{
+    static const char *const a[] = { "a,b", "c" };
+    static const char *const b[] = { "" };
+
+    check_split("a,,b,c", a, 2);
+    check_split("", b, 1);
+    check_split("x,,y,,,,", (const char *const[]){ "x,y,," }, 1);
+    check_split("x,,,y,,", (const char *const[]){ "x,", "y," }, 2);
+    check_split("x,,y,", (const char *const[]){ "x,y", "" }, 2);
+    check_split("x,,y,,,", (const char *const[]){ "x,y,", "" }, 2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -188,5 +211,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cutils/strtosz/end", test_strtosz_end);
     g_test_add_func("/cutils/strtosz/default-mib", test_strtosz_mib);
     g_test_add_func("/cutils/bool-parse", test_bool_parse);
+    g_test_add_func("/cutils/split-option-list", test_split_option_list);
     return g_test_run();
 }
