@@ -36,7 +36,6 @@
 #include "vtd-guest.h"
 #include "../../host/sim/sim-pci-model-regs.h"
 
-#define MiB (1ull << 20)
 #define VFIO_DEVFN  (4 << 3)
 #define DID         3
 #define ROOT_GPA    0x100000ull
@@ -70,31 +69,6 @@
 static uint64_t bar0;
 static unsigned q_tail;
 static uint32_t q_seq;
-
-static void add(const char *type, const char *id, const char *props)
-{
-    g_autofree char *text = g_strdup_printf("%s,id=%s%s%s", type, id,
-                                            *props ? "," : "", props);
-    bool help = false;
-
-    if (!user_creatable_add_from_str(text, &help, &error_abort)) {
-        exit(1);
-    }
-}
-
-static void device(const char *text)
-{
-    bool help = false;
-
-    if (!qdev_device_add_from_str(text, &help, &error_abort)) {
-        exit(1);
-    }
-}
-
-static double now_s(void)
-{
-    return g_get_monotonic_time() / 1e6;
-}
 
 /* The leaf slot of iova in a 4-level table, intermediates with flags. */
 static uint64_t leaf_slot(uint64_t root, uint64_t iova, uint64_t flags)
@@ -166,26 +140,15 @@ static uint32_t dma_copy(uint64_t src, uint64_t dst)
  */
 static uint64_t machine_up(bool nested)
 {
-    MachineState *ms;
     Object *dev;
     uint64_t root;
     uint64_t leaf = nested ? FL_PRW_US : SL_RW;
 
-    vtd_guest_reset(PT_GPA);
     q_tail = 0;
-    ms = machine_create(machine_class_find("q35"), &error_abort);
-    ms->ram_size = 256 * MiB;
-    machine_init_board(ms, &error_abort);
-    device(nested ? "intel-iommu,caching-mode=on,x-scalable-mode=on,"
-                    "x-flts=on" :
-                    "intel-iommu,caching-mode=on,x-scalable-mode=on");
-    add("sim-host", "h0", "");
-    add("sim-pci-device", "d0", "sim-host=h0,host=0000:02:00.0,"
-        "iommu-group=5");
-    add("iommufd", "fd0", "");
-    device("vfio-pci,host=0000:02:00.0,iommufd=fd0,addr=04.0,id=hostdev0");
-    ms->done = true;
-    machine_reset(ms);
+    vtd_guest_machine_up(nested ? "intel-iommu,caching-mode=on,"
+                                  "x-scalable-mode=on,x-flts=on" :
+                                  "intel-iommu,caching-mode=on,"
+                                  "x-scalable-mode=on", PT_GPA);
 
     dev = object_resolve_path("/machine/peripheral/hostdev0", NULL);
     bar0 = pci_get_bar_addr(PCI_DEVICE(dev), 0);
@@ -280,7 +243,7 @@ static void check_translation(const char *what)
 /* 256-byte copies page i -> page i + 1 over the 2 MiB, ~0.5 s. */
 static double dma_rate(const char *what)
 {
-    double t0 = now_s(), dt;
+    double t0 = bench_now_s(), dt;
     int n = 0;
 
     do {
@@ -294,7 +257,7 @@ static double dma_rate(const char *what)
                 exit(1);
             }
         }
-        dt = now_s() - t0;
+        dt = bench_now_s() - t0;
     } while (dt < 0.5);
     return n / dt;
 }
@@ -307,7 +270,7 @@ static double dma_rate(const char *what)
 static double inval_rate(uint64_t root, uint64_t qw0, uint64_t leaf,
                          const char *what)
 {
-    double t0 = now_s(), dt;
+    double t0 = bench_now_s(), dt;
     int batches = 0;
 
     do {
@@ -325,7 +288,7 @@ static double inval_rate(uint64_t root, uint64_t qw0, uint64_t leaf,
             }
             q_commit(what);
         }
-        dt = now_s() - t0;
+        dt = bench_now_s() - t0;
     } while (dt < 0.5);
     /* the first two pages back where check_translation() expects them */
     for (int page = 0; page < 2; page++) {

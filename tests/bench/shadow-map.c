@@ -30,7 +30,6 @@
 #include "system/qdev-monitor.h"
 #include "vtd-guest.h"
 
-#define MiB (1ull << 20)
 #define VFIO_DEVFN (4 << 3)
 #define ROOT_GPA 0x100000ull
 #define CTX_GPA  0x101000ull
@@ -44,31 +43,6 @@ static void invalidate(uint64_t iova, unsigned am)
 {
     reg_writeq(0xf0, iova | am);
     reg_writeq(0xf8, (1ull << 63) | (3ull << 60) | (1ull << 32));
-}
-
-static void add(const char *type, const char *id, const char *props)
-{
-    g_autofree char *text = g_strdup_printf("%s,id=%s%s%s", type, id,
-                                            *props ? "," : "", props);
-    bool help;
-
-    if (!user_creatable_add_from_str(text, &help, &error_abort)) {
-        exit(1);
-    }
-}
-
-static void device(const char *text)
-{
-    bool help;
-
-    if (!qdev_device_add_from_str(text, &help, &error_abort)) {
-        exit(1);
-    }
-}
-
-static double now_s(void)
-{
-    return g_get_monotonic_time() / 1e6;
 }
 
 static double raw_ioas_map_rate(void)
@@ -85,7 +59,7 @@ static double raw_ioas_map_rate(void)
         fprintf(stderr, "shadow-map: cannot open the simulated /dev/iommu\n");
         exit(1);
     }
-    t0 = now_s();
+    t0 = bench_now_s();
     do {
         struct iommu_ioas_map map = {
             .size = sizeof(map), .ioas_id = alloc.out_ioas_id,
@@ -104,7 +78,7 @@ static double raw_ioas_map_rate(void)
             exit(1);
         }
         n++;
-        dt = now_s() - t0;
+        dt = bench_now_s() - t0;
     } while (dt < 0.5);
     hostos_close(fd);
     munmap(buf, size);
@@ -114,23 +88,11 @@ static double raw_ioas_map_rate(void)
 int main(int argc, char **argv)
 {
     const int pages = 8192, runs = 16;
-    MachineState *ms;
     uint64_t slptr;
     double t0, rate4k, rate2m;
 
     memory_init_system();
-    vtd_guest_reset(PT_GPA);
-    ms = machine_create(machine_class_find("q35"), &error_abort);
-    ms->ram_size = 256 * MiB;
-    machine_init_board(ms, &error_abort);
-    device("intel-iommu,caching-mode=on");
-    add("sim-host", "h0", "");
-    add("sim-pci-device", "d0", "sim-host=h0,host=0000:02:00.0,"
-        "iommu-group=5");
-    add("iommufd", "fd0", "");
-    device("vfio-pci,host=0000:02:00.0,iommufd=fd0,addr=04.0,id=hostdev0");
-    ms->done = true;
-    machine_reset(ms);
+    vtd_guest_machine_up("intel-iommu,caching-mode=on", PT_GPA);
 
     /* Legacy tables: 00:04.0 in domain 1, 4-level, nothing mapped yet. */
     slptr = alloc_table();
@@ -145,7 +107,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    t0 = now_s();
+    t0 = bench_now_s();
     for (int i = 0; i < pages; i++) {
         uint64_t iova = IOVA_4K + ((uint64_t)i << 12);
         uint64_t gpa = DATA_GPA + ((uint64_t)(i % 4096) << 12);
@@ -153,9 +115,9 @@ int main(int argc, char **argv)
         gst64(pte_slot(slptr, 4, iova), gpa | 3);
         invalidate(iova, 0);
     }
-    rate4k = pages / (now_s() - t0);
+    rate4k = pages / (bench_now_s() - t0);
 
-    t0 = now_s();
+    t0 = bench_now_s();
     for (int r = 0; r < runs; r++) {
         uint64_t base = IOVA_2M + ((uint64_t)r << 21);
 
@@ -166,7 +128,7 @@ int main(int argc, char **argv)
         }
         invalidate(base, 9);
     }
-    rate2m = runs / (now_s() - t0);
+    rate2m = runs / (bench_now_s() - t0);
 
     printf("guest page-selective invalidations -> host IOAS_MAP, 4K:      "
            "%9.0f per second (%d pages)\n", rate4k, pages);

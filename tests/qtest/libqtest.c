@@ -34,6 +34,8 @@
 /* QEMU's libqtest waits this long for each connection. */
 #define QTEST_CONNECT_TIMEOUT_S 50
 #define QTEST_QUIT_TIMEOUT_S 30
+/* qtest_run_binary(): a run still going after this long is killed. */
+#define QTEST_RUN_TIMEOUT_S 30
 #define QTEST_MAX_IRQ 256
 /* Emulators alive at once that the abort handler knows about. */
 #define QTEST_MAX_CHILDREN 32
@@ -489,6 +491,93 @@ void qtest_quit(QTestState *s)
                     st, s->expected_status);
     }
     qtest_free(s);
+}
+
+/* --- Runs to completion ------------------------------------------------- */
+
+/* In the child, before exec: the alarm survives exec and kills the
+ * emulator (SIGALRM's default action) if it is still running then. */
+static void run_binary_child_setup(gpointer timeout_s)
+{
+    alarm(GPOINTER_TO_UINT(timeout_s));
+}
+
+char *qtest_run_binary(const char *args, int *status, char **out)
+{
+    const char *bin = getenv("QTEST_QEMU_BINARY");
+    g_auto(GStrv) words = g_strsplit(args, " ", 0);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *stdout_text = NULL;
+    char *stderr_text = NULL;
+    int wstatus = 0;
+
+    if (!bin) {
+        qtest_fatal("set QTEST_QEMU_BINARY to the emulator binary");
+    }
+    g_ptr_array_add(argv, (char *)bin);
+    for (char **w = words; *w; w++) {
+        if (**w) {
+            g_ptr_array_add(argv, *w);
+        }
+    }
+    g_ptr_array_add(argv, NULL);
+    if (getenv("QTEST_LOG")) {
+        fprintf(stderr, "libqtest: running %s %s\n", bin, args);
+    }
+    /* Both outputs are captured: an inherited stdout would mix with TAP. */
+    if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT,
+                      run_binary_child_setup,
+                      GUINT_TO_POINTER(QTEST_RUN_TIMEOUT_S), &stdout_text,
+                      &stderr_text, &wstatus, &gerr)) {
+        qtest_fatal("cannot run %s: %s", bin, gerr->message);
+    }
+    if (WIFEXITED(wstatus)) {
+        *status = WEXITSTATUS(wstatus);
+    } else {
+        g_autofree char *st = wait_status_str(wstatus);
+
+        g_test_message("%s %s: %s%s", bin, args, st,
+                       WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGALRM ?
+                       " (still running after the timeout)" : "");
+        *status = -1;
+    }
+    if (out) {
+        *out = g_steal_pointer(&stdout_text);
+    }
+    return stderr_text;
+}
+
+/*
+ * Whether msg starts on the first line of err and err ends with the line
+ * msg ends in: an error line, and hint lines only where msg has them.
+ */
+static bool startup_error_is(const char *err, const char *msg)
+{
+    const char *p = strstr(err, msg);
+    const char *rest;
+
+    if (!p || memchr(err, '\n', p - err)) {
+        return false;
+    }
+    rest = p + strlen(msg);
+    if (rest > err && rest[-1] == '\n') {
+        return !*rest;
+    }
+    p = strchr(rest, '\n');
+    return p && !p[1];
+}
+
+void qtest_expect_startup_error(const char *args, const char *msg)
+{
+    int status;
+    g_autofree char *err = qtest_run_binary(args, &status, NULL);
+
+    if (status != 1 || !startup_error_is(err, msg)) {
+        g_error("'%s': expected exit status 1 and stderr one line with "
+                "'%s'; got exit status %d and stderr:\n%s", args, msg,
+                status, err);
+    }
 }
 
 int qtest_count_fds(QTestState *s)

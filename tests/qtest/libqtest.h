@@ -45,6 +45,24 @@ void qtest_disconnect(QTestState *s);
 /* Number of open fds of the emulator process (/proc/PID/fd). */
 int qtest_count_fds(QTestState *s);
 
+/*
+ * Runs $QTEST_QEMU_BINARY with args (words separated by spaces, no quoting;
+ * nothing is added to them) to completion and returns its stderr (g_free
+ * it).  *status: the exit status, or -1 if it did not exit (killed by a
+ * signal, or still running after 30 s: a start-up that was wrongly
+ * accepted fails the test instead of hanging it).  out: stdout, if not
+ * NULL.
+ */
+char *qtest_run_binary(const char *args, int *status, char **out);
+/*
+ * Runs args as qtest_run_binary() does and asserts that start-up fails:
+ * exit status 1, and stderr one line containing msg.  An error with hint
+ * lines after it passes only if msg spells them out (msg then spans lines:
+ * it starts on the first line and stderr ends with the line msg ends in).
+ * Otherwise g_error() with the arguments, the status and stderr.
+ */
+void qtest_expect_startup_error(const char *args, const char *msg);
+
 /* QMP.  fmt is printf-style and must produce one JSON object. */
 JsonObject *qtest_qmp(QTestState *s, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);

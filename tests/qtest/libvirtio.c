@@ -606,3 +606,107 @@ uint32_t qvirtqueue_wait_used(QVirtQueue *vq, uint16_t head)
     }
     g_error("virtqueue %u: no used entry for head %u", vq->index, head);
 }
+
+/* --- virtio-iommu driver ---------------------------------------------------- */
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        p[i] = v >> (8 * i);
+    }
+}
+
+void qvirtio_iommu_start(QVirtioIommu *v, QTestState *s, int devfn,
+                         uint64_t alloc_start, uint64_t alloc_size)
+{
+    uint64_t features = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_IOMMU_F_ALL;
+
+    qvirtio_pci_init(&v->d, s, 0, devfn, alloc_start, alloc_size);
+    g_assert_cmpuint(v->d.device_id, ==, VIRTIO_ID_IOMMU);
+    qvirtio_start(&v->d, features & qvirtio_get_features(&v->d));
+    v->req = qvirtqueue_setup(&v->d, 0, 0, VIRTIO_MSI_NO_VECTOR);
+    v->ev = qvirtqueue_setup(&v->d, 1, 0, VIRTIO_MSI_NO_VECTOR);
+    qvirtio_set_driver_ok(&v->d);
+}
+
+void qvirtio_iommu_stop(QVirtioIommu *v)
+{
+    g_free(v->req);
+    g_free(v->ev);
+    v->req = v->ev = NULL;
+}
+
+uint32_t qvirtio_iommu_request(QVirtioIommu *v, const void *req,
+                               uint32_t len, void *reply,
+                               uint32_t reply_len)
+{
+    uint64_t rd = qvirtio_alloc(&v->d, len, 8);
+    uint64_t wr = qvirtio_alloc(&v->d, reply_len, 8);
+    QVirtioBuf bufs[2] = { { rd, len, false }, { wr, reply_len, true } };
+    uint16_t head;
+    uint32_t used;
+
+    qtest_memwrite(v->d.s, rd, req, len);
+    qtest_memset(v->d.s, wr, 0xee, reply_len);
+    head = qvirtqueue_add_chain(v->req, bufs, 2);
+    qvirtqueue_kick(v->req);
+    used = qvirtqueue_wait_used(v->req, head);
+    qtest_memread(v->d.s, wr, reply, reply_len);
+    return used;
+}
+
+/* A request whose reply is the 4-byte tail: the status. */
+static uint8_t qvirtio_iommu_status_req(QVirtioIommu *v, const uint8_t *req,
+                                        uint32_t len)
+{
+    uint8_t tail[4];
+
+    g_assert_cmpuint(qvirtio_iommu_request(v, req, len, tail, sizeof(tail)),
+                     ==, sizeof(tail));
+    g_assert_cmphex(tail[1] | tail[2] | tail[3], ==, 0);
+    return tail[0];
+}
+
+static uint8_t qvirtio_iommu_attach_detach(QVirtioIommu *v, uint8_t type,
+                                           uint32_t domain, uint32_t ep)
+{
+    uint8_t r[20] = { type };
+
+    put_le(r + 4, domain, 4);
+    put_le(r + 8, ep, 4);
+    return qvirtio_iommu_status_req(v, r, sizeof(r));
+}
+
+uint8_t qvirtio_iommu_attach(QVirtioIommu *v, uint32_t domain, uint32_t ep)
+{
+    return qvirtio_iommu_attach_detach(v, VIRTIO_IOMMU_T_ATTACH, domain, ep);
+}
+
+uint8_t qvirtio_iommu_detach(QVirtioIommu *v, uint32_t domain, uint32_t ep)
+{
+    return qvirtio_iommu_attach_detach(v, VIRTIO_IOMMU_T_DETACH, domain, ep);
+}
+
+uint8_t qvirtio_iommu_map(QVirtioIommu *v, uint32_t domain, uint64_t start,
+                          uint64_t end, uint64_t phys, uint32_t flags)
+{
+    uint8_t r[36] = { VIRTIO_IOMMU_T_MAP };
+
+    put_le(r + 4, domain, 4);
+    put_le(r + 8, start, 8);
+    put_le(r + 16, end, 8);
+    put_le(r + 24, phys, 8);
+    put_le(r + 32, flags, 4);
+    return qvirtio_iommu_status_req(v, r, sizeof(r));
+}
+
+uint8_t qvirtio_iommu_unmap(QVirtioIommu *v, uint32_t domain,
+                            uint64_t start, uint64_t end)
+{
+    uint8_t r[28] = { VIRTIO_IOMMU_T_UNMAP };
+
+    put_le(r + 4, domain, 4);
+    put_le(r + 8, start, 8);
+    put_le(r + 16, end, 8);
+    return qvirtio_iommu_status_req(v, r, sizeof(r));
+}

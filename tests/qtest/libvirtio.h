@@ -261,4 +261,56 @@ uint16_t qvirtqueue_get_avail_event(QVirtQueue *vq);
 /* used->idx as the device left it. */
 uint16_t qvirtqueue_get_used_idx(QVirtQueue *vq);
 
+/* --- virtio-iommu driver (5.13) -------------------------------------------- */
+
+/* 5.13.3 feature bits 0-6 (INPUT_RANGE ... BYPASS_CONFIG) */
+#define VIRTIO_IOMMU_F_ALL              0x7fULL
+/* 5.13.6 request types and status */
+#define VIRTIO_IOMMU_T_ATTACH           1
+#define VIRTIO_IOMMU_T_DETACH           2
+#define VIRTIO_IOMMU_T_MAP              3
+#define VIRTIO_IOMMU_T_UNMAP            4
+#define VIRTIO_IOMMU_T_PROBE            5
+#define VIRTIO_IOMMU_S_OK               0
+#define VIRTIO_IOMMU_S_INVAL            4
+/* 5.13.6.6 MAP flags */
+#define VIRTIO_IOMMU_MAP_F_READ         1
+#define VIRTIO_IOMMU_MAP_F_WRITE        2
+
+/* A driver of virtio-iommu: its request and event queues. */
+typedef struct QVirtioIommu {
+    QVirtioDev d;
+    QVirtQueue *req, *ev;
+} QVirtioIommu;
+
+/*
+ * Drives the virtio-iommu-pci function at bus 0, devfn to DRIVER_OK with
+ * VERSION_1 and every device feature it offers; requestq and eventq set up
+ * without MSI-X vectors (the eventq gets no buffers).  Guest allocations
+ * as for qvirtio_pci_init().
+ */
+void qvirtio_iommu_start(QVirtioIommu *v, QTestState *s, int devfn,
+                         uint64_t alloc_start, uint64_t alloc_size);
+/* Frees the queues (the device is left as it is). */
+void qvirtio_iommu_stop(QVirtioIommu *v);
+/*
+ * One request: len bytes readable, then reply_len bytes writable (filled
+ * with 0xee first), which are read back into reply.  Returns the used
+ * length.
+ */
+uint32_t qvirtio_iommu_request(QVirtioIommu *v, const void *req,
+                               uint32_t len, void *reply,
+                               uint32_t reply_len);
+/*
+ * ATTACH, DETACH, MAP [start, end] -> phys, UNMAP [start, end], flags and
+ * reserved fields 0 (MAP: flags as given): each asserts the device wrote
+ * the 4-byte tail with its reserved bytes 0, and returns the status.
+ */
+uint8_t qvirtio_iommu_attach(QVirtioIommu *v, uint32_t domain, uint32_t ep);
+uint8_t qvirtio_iommu_detach(QVirtioIommu *v, uint32_t domain, uint32_t ep);
+uint8_t qvirtio_iommu_map(QVirtioIommu *v, uint32_t domain, uint64_t start,
+                          uint64_t end, uint64_t phys, uint32_t flags);
+uint8_t qvirtio_iommu_unmap(QVirtioIommu *v, uint32_t domain,
+                            uint64_t start, uint64_t end);
+
 #endif

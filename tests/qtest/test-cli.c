@@ -5,88 +5,23 @@
  * the qtest or QMP sockets.
  */
 #include <string.h>
-#include <sys/wait.h>
 #include <glib.h>
 
 #include "libqtest.h"
 
-typedef struct Run {
-    char *out;
-    char *err;
-    int status;                 /* exit status; -1 if killed */
-} Run;
-
-static void run_clear(Run *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-
-/* Runs the binary with args (space-separated, no quoting needed). */
-static void run(Run *r, const char *args)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmdline = NULL;
-    g_auto(GStrv) argv = NULL;
-    g_autoptr(GError) err = NULL;
-    int wstatus = 0;
-
-    g_assert_nonnull(bin);
-    cmdline = g_strdup_printf("%s %s", bin, args);
-    argv = g_strsplit_set(cmdline, " ", 0);
-    memset(r, 0, sizeof(*r));
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r->out, &r->err, &wstatus, &err));
-    g_assert_no_error(err);
-    r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-}
-
-static int count_lines(const char *text)
-{
-    int n = 0;
-
-    for (const char *p = text; *p; p++) {
-        n += *p == '\n';
-    }
-    return n;
-}
-
-/* Runs args; expects exit 1 and one stderr line containing each needle. */
-static void expect_failure(const char *args, const char *const *needles)
-{
-    Run r;
-
-    run(&r, args);
-    if (r.status != 1 || count_lines(r.err) != 1) {
-        g_test_message("args: %s\nstatus %d, stderr:\n%s", args, r.status,
-                       r.err);
-    }
-    g_assert_cmpint(r.status, ==, 1);
-    g_assert_cmpint(count_lines(r.err), ==, 1);
-    for (; *needles; needles++) {
-        if (!strstr(r.err, *needles)) {
-            g_test_message("args: %s\nstderr lacks '%s':\n%s", args,
-                           *needles, r.err);
-            g_assert_not_reached();
-        }
-    }
-    run_clear(&r);
-}
-
-/* Runs args; expects exit 0 and returns stdout. */
+/* Runs args; expects exit 0 and nothing on stderr, and returns stdout. */
 static char *expect_output(const char *args)
 {
-    Run r;
-    char *out;
+    char *out = NULL;
+    int status;
+    g_autofree char *err = qtest_run_binary(args, &status, &out);
 
-    run(&r, args);
-    if (r.status != 0) {
-        g_test_message("args: %s\nstatus %d, stderr:\n%s", args, r.status,
-                       r.err);
+    if (status != 0 || *err) {
+        g_test_message("args: %s\nstatus %d, stderr:\n%s", args, status,
+                       err);
     }
-    g_assert_cmpint(r.status, ==, 0);
-    out = g_steal_pointer(&r.out);
-    run_clear(&r);
+    g_assert_cmpint(status, ==, 0);
+    g_assert_cmpstr(err, ==, "");
     return out;
 }
 
@@ -144,28 +79,25 @@ static void test_help(void)
 
 static void test_bad_option(void)
 {
-    expect_failure("-nosuchoption", (const char *const[]){ "-nosuchoption",
-                                                          NULL });
+    qtest_expect_startup_error("-nosuchoption", "-nosuchoption");
     /* An option that needs an argument, given none. */
-    expect_failure("-machine", (const char *const[]){ "-machine", NULL });
+    qtest_expect_startup_error("-machine", "-machine");
 }
 
 static void test_startup_errors(void)
 {
-    expect_failure("-machine none -accel qtest -display none "
-                   "-device nosuchdev",
-                   (const char *const[]){ "'nosuchdev' is not a valid "
-                                          "device model name", NULL });
-    expect_failure("-machine nosuchmachine -accel qtest -display none",
-                   (const char *const[]){ "nosuchmachine", NULL });
-    expect_failure("-machine none -accel nosuchaccel -display none",
-                   (const char *const[]){ "nosuchaccel", NULL });
-    expect_failure("-machine none -accel qtest -display none "
-                   "-object nosuchtype,id=o1",
-                   (const char *const[]){ "nosuchtype", NULL });
-    expect_failure("-machine none -accel qtest -display none "
-                   "-chardev null",
-                   (const char *const[]){ "id", NULL });
+    qtest_expect_startup_error("-machine none -accel qtest -display none "
+                               "-device nosuchdev",
+                               "'nosuchdev' is not a valid device model "
+                               "name");
+    qtest_expect_startup_error("-machine nosuchmachine -accel qtest "
+                               "-display none", "nosuchmachine");
+    qtest_expect_startup_error("-machine none -accel nosuchaccel "
+                               "-display none", "nosuchaccel");
+    qtest_expect_startup_error("-machine none -accel qtest -display none "
+                               "-object nosuchtype,id=o1", "nosuchtype");
+    qtest_expect_startup_error("-machine none -accel qtest -display none "
+                               "-chardev null", "id");
 }
 
 static void test_device_errors(void)
@@ -178,15 +110,13 @@ static void test_device_errors(void)
         g_test_skip("needs the q35 machine and the edu device");
         return;
     }
-    expect_failure("-M q35 -accel qtest -display none "
-                   "-device edu,nosuchprop=1",
-                   (const char *const[]){ "nosuchprop", NULL });
-    expect_failure("-M q35 -accel qtest -display none "
-                   "-device edu,dma_mask=lots",
-                   (const char *const[]){ "dma_mask", NULL });
-    expect_failure("-M q35 -accel qtest -display none "
-                   "-device edu,id=a -device edu,id=a",
-                   (const char *const[]){ "Duplicate device ID 'a'", NULL });
+    qtest_expect_startup_error("-M q35 -accel qtest -display none "
+                               "-device edu,nosuchprop=1", "nosuchprop");
+    qtest_expect_startup_error("-M q35 -accel qtest -display none "
+                               "-device edu,dma_mask=lots", "dma_mask");
+    qtest_expect_startup_error("-M q35 -accel qtest -display none "
+                               "-device edu,id=a -device edu,id=a",
+                               "Duplicate device ID 'a'");
 }
 
 static void test_object_errors(void)
@@ -197,13 +127,12 @@ static void test_object_errors(void)
         g_test_skip("no x-test-object type in this binary");
         return;
     }
-    expect_failure("-machine none -accel qtest -display none "
-                   "-object x-test-object",
-                   (const char *const[]){ "Parameter 'id' is missing",
-                                          NULL });
-    expect_failure("-machine none -accel qtest -display none "
-                   "-object x-test-object,id=o1,nosuchprop=1",
-                   (const char *const[]){ "nosuchprop", NULL });
+    qtest_expect_startup_error("-machine none -accel qtest -display none "
+                               "-object x-test-object",
+                               "Parameter 'id' is missing");
+    qtest_expect_startup_error("-machine none -accel qtest -display none "
+                               "-object x-test-object,id=o1,nosuchprop=1",
+                               "nosuchprop");
 }
 
 static void test_device_help(void)

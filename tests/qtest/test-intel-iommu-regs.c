@@ -5,7 +5,6 @@
  * system_reset.
  */
 #include <string.h>
-#include <sys/wait.h>
 #include <glib.h>
 
 #include "libvtd.h"
@@ -113,26 +112,6 @@ static void test_cap_ecap(void)
     }
 }
 
-/* The binary fails to start with one line on stderr naming the reason. */
-static void expect_start_failure(const char *args, const char *needle)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmd = g_strdup_printf("%s -accel qtest -display none %s",
-                                           bin, args);
-    g_auto(GStrv) argv = g_strsplit(cmd, " ", 0);
-    g_autofree char *out = NULL, *err = NULL;
-    int status;
-
-    g_test_message("%s", args);
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &status, NULL));
-    g_assert_true(WIFEXITED(status));
-    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-    if (!strstr(err, needle)) {
-        g_error("expected '%s' in: %s", needle, err);
-    }
-}
-
 static void test_invalid_config(void)
 {
     static const struct {
@@ -156,8 +135,10 @@ static void test_invalid_config(void)
           "intel-iommu: needs a machine with one PCI host bridge" },
     };
 
+    /* The binary fails to start with one line on stderr naming the
+     * reason. */
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        expect_start_failure(cases[i].args, cases[i].needle);
+        qtest_expect_startup_error(cases[i].args, cases[i].needle);
     }
 }
 

@@ -147,38 +147,23 @@ static void test_getfd(void)
     qtest_quit(s);
 }
 
-/* Runs the binary; returns stdout, and stderr in *err. */
-static char *run_binary(const char *args, char **err, int *status)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmdline = g_strdup_printf("%s %s", bin, args);
-    g_auto(GStrv) argv = g_strsplit(cmdline, " ", 0);
-    g_autoptr(GError) gerr = NULL;
-    char *out = NULL;
-    int wstatus = 0;
-
-    g_assert_nonnull(bin);
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, err, &wstatus, &gerr));
-    g_assert_no_error(gerr);
-    *status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    return out;
-}
-
 static void test_help(void)
 {
-    g_autofree char *err = NULL, *err2 = NULL;
+    g_autofree char *out = NULL, *types = NULL;
     int status;
-    g_autofree char *out = run_binary("-object iommufd,help", &err, &status);
-    g_autofree char *types = NULL;
+    g_autofree char *err = qtest_run_binary("-object iommufd,help", &status,
+                                            &out);
+    g_autofree char *err2 = NULL;
 
     g_assert_cmpint(status, ==, 0);
+    g_assert_cmpstr(err, ==, "");
     g_assert_true(g_str_has_prefix(out, "iommufd options:\n"));
     g_assert_nonnull(strstr(out, "  fd=<str>"));
     g_assert_nonnull(strstr(out, "getfd"));
     g_assert_null(strstr(out, "users"));        /* read-only */
-    types = run_binary("-object help", &err2, &status);
+    err2 = qtest_run_binary("-object help", &status, &types);
     g_assert_cmpint(status, ==, 0);
+    g_assert_cmpstr(err2, ==, "");
     g_assert_nonnull(strstr(types, "  iommufd\n"));
     /* host IOMMU devices are made by VFIO, not by users */
     g_assert_null(strstr(types, "host-iommu-device"));
@@ -192,27 +177,24 @@ static void test_cli_bad_fd(void)
     } cases[] = {
         { "abc", "iommufd: property 'fd': Invalid file descriptor number "
                  "'abc'" },
-        { "-3", "Invalid file descriptor number '-3'" },
+        { "-3", "iommufd: property 'fd': Invalid file descriptor number "
+                "'-3'" },
         { "99999", "iommufd: property 'fd': file descriptor 99999 is not "
                    "usable: Bad file descriptor" },
-        { "4294967296", "Invalid file descriptor number '4294967296'" },
+        { "4294967296", "iommufd: property 'fd': Invalid file descriptor "
+                        "number '4294967296'" },
     };
 
+    /* The line names the option, then the object and the reason. */
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *args = g_strdup_printf("-machine none -object "
                                                 "iommufd,id=i0,fd=%s",
                                                 cases[i].fd);
-        g_autofree char *err = NULL;
-        g_autofree char *out = NULL;
-        int status;
+        g_autofree char *msg = g_strdup_printf(": -object iommufd,id=i0,"
+                                               "fd=%s: %s\n", cases[i].fd,
+                                               cases[i].msg);
 
-        out = run_binary(args, &err, &status);
-        g_assert_cmpint(status, ==, 1);
-        if (!strstr(err, cases[i].msg)) {
-            g_error("fd=%s: '%s' lacks '%s'", cases[i].fd, err,
-                    cases[i].msg);
-        }
-        g_assert_nonnull(strstr(err, "-object iommufd,id=i0"));
+        qtest_expect_startup_error(args, msg);
     }
 }
 

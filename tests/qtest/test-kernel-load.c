@@ -5,7 +5,6 @@
  * error line.
  */
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -209,27 +208,6 @@ static void test_pvh_rsdp(void)
     unlink(kernel);
 }
 
-/* Runs the binary; expects exit status 1 and one stderr line with msg. */
-static void expect_startup_error(const char *args, const char *msg)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmdline = g_strdup_printf("%s -M q35 %s", bin, args);
-    g_auto(GStrv) argv = g_strsplit(cmdline, " ", 0);
-    g_autofree char *out = NULL, *err = NULL;
-    int status = 0;
-
-    g_assert_nonnull(bin);
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &status, NULL));
-    if (!strstr(err, msg)) {
-        g_test_message("%s\nstderr: %s", args, err);
-    }
-    g_assert_true(WIFEXITED(status));
-    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-    g_assert_nonnull(strstr(err, msg));
-    g_assert_cmpint(strchr(err, '\n') - err + 1, ==, strlen(err));
-}
-
 static void test_startup_errors(void)
 {
     const uint8_t junk[1024] = { 1, 2, 3, 4 };
@@ -238,24 +216,26 @@ static void test_startup_errors(void)
     g_autofree char *kernel = multiboot_kernel(text);
     g_autofree char *args = NULL, *msg = NULL;
 
-    expect_startup_error("-initrd /tmp/whatever",
-                         ": -initrd only allowed with -kernel option");
-    expect_startup_error("-append console=ttyS0",
-                         ": -append only allowed with -kernel option");
-    expect_startup_error("-kernel /nonexistent/vmlinuz",
-                         ": could not load kernel '/nonexistent/vmlinuz': "
-                         "No such file or directory");
-    args = g_strdup_printf("-kernel %s", bad);
+    qtest_expect_startup_error("-M q35 -initrd /tmp/whatever",
+                               ": -initrd only allowed with -kernel option");
+    qtest_expect_startup_error("-M q35 -append console=ttyS0",
+                               ": -append only allowed with -kernel option");
+    qtest_expect_startup_error("-M q35 -kernel /nonexistent/vmlinuz",
+                               ": could not load kernel "
+                               "'/nonexistent/vmlinuz': No such file or "
+                               "directory");
+    args = g_strdup_printf("-M q35 -kernel %s", bad);
     msg = g_strdup_printf("could not load kernel '%s': not a multiboot, PVH "
                           "ELF or Linux bzImage kernel", bad);
-    expect_startup_error(args, msg);
+    qtest_expect_startup_error(args, msg);
     g_free(args);
     g_free(msg);
-    args = g_strdup_printf("-kernel %s -initrd /nonexistent/mod", kernel);
+    args = g_strdup_printf("-M q35 -kernel %s -initrd /nonexistent/mod",
+                           kernel);
     msg = g_strdup_printf("could not load kernel '%s': could not load "
                           "multiboot module '/nonexistent/mod': No such file "
                           "or directory", kernel);
-    expect_startup_error(args, msg);
+    qtest_expect_startup_error(args, msg);
     unlink(bad);
     unlink(kernel);
 }

@@ -5,7 +5,6 @@
  * simulated host per process, and `-object sim-host,help`.
  */
 #include <string.h>
-#include <sys/wait.h>
 #include <glib.h>
 
 #include "libqtest.h"
@@ -192,23 +191,6 @@ static void test_bad_values(void)
     qtest_quit(s);
 }
 
-static char *run_binary(const char *args, int *status)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmdline = g_strdup_printf("%s %s", bin, args);
-    g_auto(GStrv) argv = g_strsplit(cmdline, " ", 0);
-    g_autoptr(GError) err = NULL;
-    char *out = NULL;
-    int wstatus = 0;
-
-    g_assert_nonnull(bin);
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
-                               NULL, NULL, &out, NULL, &wstatus, &err));
-    g_assert_no_error(err);
-    *status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    return out;
-}
-
 static void test_help(void)
 {
     static const char *const host_props[] = {
@@ -224,11 +206,12 @@ static void test_help(void)
         "pasid-bits=<int32>", "dirty-tracking=<bool>",
     };
     int status;
-    g_autofree char *host = run_binary("-object sim-host,help", &status);
-    g_autofree char *dev = NULL;
-    g_autofree char *types = NULL;
+    g_autofree char *host = NULL, *dev = NULL, *types = NULL;
+    g_autofree char *err = qtest_run_binary("-object sim-host,help", &status,
+                                            &host);
 
     g_assert_cmpint(status, ==, 0);
+    g_assert_cmpstr(err, ==, "");
     g_assert_true(g_str_has_prefix(host, "sim-host options:\n"));
     for (size_t i = 0; i < G_N_ELEMENTS(host_props); i++) {
         g_assert_nonnull(strstr(host, host_props[i]));
@@ -237,12 +220,17 @@ static void test_help(void)
     g_assert_nonnull(strstr(host, "(default: 48)"));
     g_assert_null(strstr(host, "vtd-cap"));     /* read-only */
 
-    dev = run_binary("-object sim-pci-device,help", &status);
+    g_free(err);
+    err = qtest_run_binary("-object sim-pci-device,help", &status, &dev);
     g_assert_cmpint(status, ==, 0);
+    g_assert_cmpstr(err, ==, "");
     for (size_t i = 0; i < G_N_ELEMENTS(dev_props); i++) {
         g_assert_nonnull(strstr(dev, dev_props[i]));
     }
-    types = run_binary("-object help", &status);
+    g_free(err);
+    err = qtest_run_binary("-object help", &status, &types);
+    g_assert_cmpint(status, ==, 0);
+    g_assert_cmpstr(err, ==, "");
     g_assert_nonnull(strstr(types, "  sim-host\n"));
     g_assert_nonnull(strstr(types, "  sim-pci-device\n"));
 }
@@ -250,12 +238,10 @@ static void test_help(void)
 /* A device needs its host first on the command line, like any link. */
 static void test_cli_errors(void)
 {
-    int status;
-    g_autofree char *out = run_binary("-machine none -object sim-pci-device,"
-                                      "id=d0,sim-host=h0,host=0000:02:00.0",
-                                      &status);
-
-    g_assert_cmpint(status, ==, 1);
+    qtest_expect_startup_error("-machine none -object sim-pci-device,id=d0,"
+                               "sim-host=h0,host=0000:02:00.0",
+                               ": -object sim-pci-device,id=d0,sim-host=h0,"
+                               "host=0000:02:00.0: Device 'h0' not found\n");
 }
 
 int main(int argc, char **argv)

@@ -9,7 +9,6 @@
  */
 #include <fcntl.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
 
@@ -418,71 +417,13 @@ static void test_vtd_scalable(gconstpointer opaque)
 #define VIRTIO_ALLOC    0x1000000ULL
 #define VIOMMU_EP       VFIO_DEVFN      /* endpoint = BDF on bus 0 */
 #define VIOMMU_DOMAIN   1
-#define VIOMMU_F        (VIRTIO_BIT(VIRTIO_F_VERSION_1) | 0x7f)
-#define VIOMMU_T_ATTACH 1
-#define VIOMMU_T_DETACH 2
-#define VIOMMU_T_MAP    3
-#define VIOMMU_T_UNMAP  4
-#define VIOMMU_MAP_RW   3
+#define VIOMMU_MAP_RW   (VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE)
 
-typedef struct Viommu {
-    QVirtioDev d;
-    QVirtQueue *req, *ev;
-} Viommu;
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
+/* The page at iova -> gpa in VIOMMU_DOMAIN; the status. */
+static uint8_t viommu_map(QVirtioIommu *v, uint64_t iova, uint64_t gpa)
 {
-    for (unsigned i = 0; i < n; i++) {
-        p[i] = v >> (8 * i);
-    }
-}
-
-/* One request of len bytes; returns the status in the tail. */
-static uint8_t viommu_req(Viommu *v, const uint8_t *req, uint32_t len)
-{
-    uint64_t rd = qvirtio_alloc(&v->d, len, 8);
-    uint64_t wr = qvirtio_alloc(&v->d, 4, 8);
-    QVirtioBuf bufs[2] = { { rd, len, false }, { wr, 4, true } };
-    uint8_t tail[4];
-    uint16_t head;
-
-    qtest_memwrite(v->d.s, rd, req, len);
-    head = qvirtqueue_add_chain(v->req, bufs, 2);
-    qvirtqueue_kick(v->req);
-    g_assert_cmpuint(qvirtqueue_wait_used(v->req, head), ==, 4);
-    qtest_memread(v->d.s, wr, tail, sizeof(tail));
-    return tail[0];
-}
-
-static uint8_t viommu_attach(Viommu *v, bool detach)
-{
-    uint8_t r[20] = { detach ? VIOMMU_T_DETACH : VIOMMU_T_ATTACH };
-
-    put_le(r + 4, VIOMMU_DOMAIN, 4);
-    put_le(r + 8, VIOMMU_EP, 4);
-    return viommu_req(v, r, sizeof(r));
-}
-
-static uint8_t viommu_map(Viommu *v, uint64_t iova, uint64_t gpa)
-{
-    uint8_t r[36] = { VIOMMU_T_MAP };
-
-    put_le(r + 4, VIOMMU_DOMAIN, 4);
-    put_le(r + 8, iova, 8);
-    put_le(r + 16, iova + 4095, 8);
-    put_le(r + 24, gpa, 8);
-    put_le(r + 32, VIOMMU_MAP_RW, 4);
-    return viommu_req(v, r, sizeof(r));
-}
-
-static uint8_t viommu_unmap(Viommu *v, uint64_t iova)
-{
-    uint8_t r[28] = { VIOMMU_T_UNMAP };
-
-    put_le(r + 4, VIOMMU_DOMAIN, 4);
-    put_le(r + 8, iova, 8);
-    put_le(r + 16, iova + 4095, 8);
-    return viommu_req(v, r, sizeof(r));
+    return qvirtio_iommu_map(v, VIOMMU_DOMAIN, iova, iova + 4095, gpa,
+                             VIOMMU_MAP_RW);
 }
 
 static void test_virtio_iommu(gconstpointer opaque)
@@ -490,19 +431,16 @@ static void test_virtio_iommu(gconstpointer opaque)
     Backend b = GPOINTER_TO_INT(opaque);
     QTestState *s = qtest_initf("-M q35 -m 256M -device virtio-iommu-pci,"
                                 "addr=03.0 " SIM_ARGS "%s", backend_args(b));
-    Viommu v = { 0 };
+    QVirtioIommu v = { 0 };
     SimDma d;
 
-    qvirtio_pci_init(&v.d, s, 0, VIOMMU_DEVFN, VIRTIO_ALLOC, VIRTIO_ALLOC);
-    qvirtio_start(&v.d, VIOMMU_F & qvirtio_get_features(&v.d));
-    v.req = qvirtqueue_setup(&v.d, 0, 0, VIRTIO_MSI_NO_VECTOR);
-    v.ev = qvirtqueue_setup(&v.d, 1, 0, VIRTIO_MSI_NO_VECTOR);
-    qvirtio_set_driver_ok(&v.d);
+    qvirtio_iommu_start(&v, s, VIOMMU_DEVFN, VIRTIO_ALLOC, VIRTIO_ALLOC);
 
     /* unattached, boot bypass: identity */
     dev_up(&d, s, 1);
 
-    g_assert_cmpuint(viommu_attach(&v, false), ==, 0);
+    g_assert_cmpuint(qvirtio_iommu_attach(&v, VIOMMU_DOMAIN,
+                                          VIOMMU_EP), ==, 0);
     g_assert_cmphex(simdma_status_result(simdma_copy(&d, GPA_SRC, GPA_DST,
                                                      16)), ==,
                     SIMDMA_STATUS_FAULT);
@@ -511,18 +449,19 @@ static void test_virtio_iommu(gconstpointer opaque)
     g_assert_true(simdma_copy_lands(&d, IOVA_SRC, GPA_SRC, IOVA_DST, GPA_DST2,
                                     LEN, 2));
 
-    g_assert_cmpuint(viommu_unmap(&v, IOVA_DST), ==, 0);
+    g_assert_cmpuint(qvirtio_iommu_unmap(&v, VIOMMU_DOMAIN, IOVA_DST,
+                                         IOVA_DST + 4095), ==, 0);
     g_assert_cmphex(simdma_status_result(simdma_copy(&d, IOVA_SRC, IOVA_DST,
                                                      16)), ==,
                     SIMDMA_STATUS_FAULT);
     g_assert_cmphex(simdma_fault_iova(&d), ==, IOVA_DST);
 
     /* detached: boot bypass applies again */
-    g_assert_cmpuint(viommu_attach(&v, true), ==, 0);
+    g_assert_cmpuint(qvirtio_iommu_detach(&v, VIOMMU_DOMAIN,
+                                          VIOMMU_EP), ==, 0);
     g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
                                     LEN, 3));
-    g_free(v.req);
-    g_free(v.ev);
+    qvirtio_iommu_stop(&v);
     qtest_quit(s);
 }
 
@@ -775,59 +714,35 @@ static void test_fd_passing(void)
     qtest_quit(s);
 }
 
-/* Runs the binary to completion; returns stderr, *status the exit code. */
-static char *run_binary(const char *args, int *status)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmdline = g_strdup_printf("%s %s", bin, args);
-    g_auto(GStrv) argv = g_strsplit(cmdline, " ", 0);
-    g_autoptr(GError) gerr = NULL;
-    g_autofree char *out = NULL;
-    char *err = NULL;
-    int wstatus = 0;
-
-    g_assert_nonnull(bin);
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &wstatus, &gerr));
-    g_assert_no_error(gerr);
-    *status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    return err;
-}
-
 /* Start-up refusals name the device and the reason, and exit 1. */
+#define Q35             "-M q35 "
+
 static void test_cli_errors(void)
 {
     static const struct {
         const char *args, *msg;
     } cases[] = {
-        { "-device vfio-pci", "vfio-pci: No provided host device" },
-        { "-device vfio-pci,host=02:00.9",
+        { Q35 "-device vfio-pci", "vfio-pci: No provided host device\n"
+          "Use -device vfio-pci,host=DDDD:BB:DD.F or -device vfio-pci,"
+          "sysfsdev=PATH_TO_DEVICE" },
+        { Q35 "-device vfio-pci,host=02:00.9",
           "vfio-pci: property 'host': '02:00.9' is not a PCI address" },
-        { SIM_ARGS "-device vfio-pci,host=0000:03:00.0",
+        { Q35 SIM_ARGS "-device vfio-pci,host=0000:03:00.0",
           "vfio 0000:03:00.0: no iommu_group found: No such file" },
-        { SIM_ARGS "-device vfio-pci,fd=0", "needs iommufd=" },
-        { "-object sim-host,id=h,iommufd=off,cdev=off "
+        { Q35 SIM_ARGS "-device vfio-pci,fd=0", "needs iommufd=" },
+        { Q35 "-object sim-host,id=h,iommufd=off,cdev=off "
           "-object sim-pci-device,id=d0,sim-host=h,host=" HOST_BDF " "
           "-object iommufd,id=fd0 "
           "-device vfio-pci,host=" HOST_BDF ",iommufd=fd0",
           "vfio " HOST_BDF ": iommufd 'fd0': /dev/iommu opening failed: "
           "No such file or directory" },
-        { SIM_ARGS "-device vfio-pci,host=" HOST_BDF " "
+        { Q35 SIM_ARGS "-device vfio-pci,host=" HOST_BDF " "
           "-device vfio-pci,host=" HOST_BDF,
           "vfio " HOST_BDF ": device is already attached" },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *args = g_strdup_printf("-M q35 -display none "
-                                                "-accel qtest %s",
-                                                cases[i].args);
-        int status;
-        g_autofree char *err = run_binary(args, &status);
-
-        if (status != 1 || !strstr(err, cases[i].msg)) {
-            g_error("'%s': exit %d, '%s' lacks '%s'", cases[i].args, status,
-                    err, cases[i].msg);
-        }
+        qtest_expect_startup_error(cases[i].args, cases[i].msg);
     }
 }
 

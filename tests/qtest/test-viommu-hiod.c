@@ -8,7 +8,6 @@
  * iommufd backend without other users deletable).
  */
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
 
@@ -38,37 +37,8 @@
 #define REFUSED2        "vfio " HOST_BDF2 ": Failed to set vIOMMU: "
 #define ALIASED         "virtio-iommu does not support aliased BDF"
 
-/* The binary's stderr; *status its exit code (-1 if it did not exit). */
-static char *run_binary(const char *args, int *status)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmdline = NULL;
-    g_auto(GStrv) argv = NULL;
-    g_autoptr(GError) gerr = NULL;
-    g_autofree char *out = NULL;
-    char *err = NULL;
-    int wstatus = 0;
-
-    g_assert_nonnull(bin);
-    cmdline = g_strdup_printf("%s -M q35 -display none -accel qtest %s", bin,
-                              args);
-    argv = g_strsplit(g_strstrip(cmdline), " ", 0);
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &wstatus, &gerr));
-    g_assert_no_error(gerr);
-    *status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    return err;
-}
-
-static void expect_exit(const char *args, const char *msg)
-{
-    int status;
-    g_autofree char *err = run_binary(args, &status);
-
-    if (status != 1 || !strstr(err, msg)) {
-        g_error("'%s': exit %d, '%s' lacks '%s'", args, status, err, msg);
-    }
-}
+/* Arguments of a start-up that must fail (qtest_expect_startup_error). */
+#define COLD            "-M q35 "
 
 /* device_add of vfio-pci id v0 for host on bus; NULL on success, else
  * the error. */
@@ -213,7 +183,9 @@ static void test_vtd_cold_refusals(void)
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        expect_exit(cases[i].args, cases[i].msg);
+        g_autofree char *args = g_strconcat(COLD, cases[i].args, NULL);
+
+        qtest_expect_startup_error(args, cases[i].msg);
     }
 }
 
@@ -318,28 +290,11 @@ static void test_vtd_accepted(void)
 #define VIOMMU_DEVFN    (3 << 3)
 #define VIOMMU          "-device virtio-iommu-pci,addr=03.0"
 #define VIRTIO_ALLOC    0x1000000ULL
-#define VIOMMU_F        (VIRTIO_BIT(VIRTIO_F_VERSION_1) | 0x7f)
 #define CFG_PGSIZE_MASK 0
-#define T_ATTACH        1
-#define T_MAP           3
-#define T_PROBE         5
-#define S_INVAL         4
 #define PROBE_SIZE      512
 #define DOMAIN          1
 #define RESV_START      0x10000000ULL
 #define RESV_END        0x100fffffULL
-
-typedef struct Viommu {
-    QVirtioDev d;
-    QVirtQueue *req, *ev;
-} Viommu;
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        p[i] = v >> (8 * i);
-    }
-}
 
 static uint64_t get_le(const uint8_t *p, unsigned n)
 {
@@ -351,77 +306,37 @@ static uint64_t get_le(const uint8_t *p, unsigned n)
     return v;
 }
 
-static void viommu_start(Viommu *v, QTestState *s)
+static void viommu_start(QVirtioIommu *v, QTestState *s)
 {
-    qvirtio_pci_init(&v->d, s, 0, VIOMMU_DEVFN, VIRTIO_ALLOC, VIRTIO_ALLOC);
-    qvirtio_start(&v->d, VIOMMU_F & qvirtio_get_features(&v->d));
-    v->req = qvirtqueue_setup(&v->d, 0, 0, VIRTIO_MSI_NO_VECTOR);
-    v->ev = qvirtqueue_setup(&v->d, 1, 0, VIRTIO_MSI_NO_VECTOR);
-    qvirtio_set_driver_ok(&v->d);
+    qvirtio_iommu_start(v, s, VIOMMU_DEVFN, VIRTIO_ALLOC, VIRTIO_ALLOC);
 }
 
-static void viommu_stop(Viommu *v)
+static uint8_t viommu_attach(QVirtioIommu *v)
 {
-    g_free(v->req);
-    g_free(v->ev);
+    return qvirtio_iommu_attach(v, DOMAIN, VFIO_DEVFN);
 }
 
-/* One request; wlen writable bytes copied to out; returns the used len. */
-static uint32_t viommu_req(Viommu *v, const uint8_t *req, uint32_t len,
-                           uint8_t *out, uint32_t wlen)
+/* The page at iova -> gpa, read/write; the status. */
+static uint8_t viommu_map(QVirtioIommu *v, uint64_t iova, uint64_t gpa)
 {
-    uint64_t rd = qvirtio_alloc(&v->d, len, 8);
-    uint64_t wr = qvirtio_alloc(&v->d, wlen, 8);
-    QVirtioBuf bufs[2] = { { rd, len, false }, { wr, wlen, true } };
-    uint16_t head;
-    uint32_t used;
-
-    qtest_memwrite(v->d.s, rd, req, len);
-    head = qvirtqueue_add_chain(v->req, bufs, 2);
-    qvirtqueue_kick(v->req);
-    used = qvirtqueue_wait_used(v->req, head);
-    qtest_memread(v->d.s, wr, out, wlen);
-    return used;
-}
-
-static uint8_t viommu_simple(Viommu *v, const uint8_t *req, uint32_t len)
-{
-    uint8_t tail[4];
-
-    g_assert_cmpuint(viommu_req(v, req, len, tail, 4), ==, 4);
-    return tail[0];
-}
-
-static uint8_t viommu_attach(Viommu *v)
-{
-    uint8_t r[20] = { T_ATTACH };
-
-    put_le(r + 4, DOMAIN, 4);
-    put_le(r + 8, VFIO_DEVFN, 4);
-    return viommu_simple(v, r, sizeof(r));
-}
-
-static uint8_t viommu_map(Viommu *v, uint64_t iova, uint64_t gpa)
-{
-    uint8_t r[36] = { T_MAP };
-
-    put_le(r + 4, DOMAIN, 4);
-    put_le(r + 8, iova, 8);
-    put_le(r + 16, iova + 4095, 8);
-    put_le(r + 24, gpa, 8);
-    put_le(r + 32, 3, 4);
-    return viommu_simple(v, r, sizeof(r));
+    return qvirtio_iommu_map(v, DOMAIN, iova, iova + 4095, gpa,
+                             VIRTIO_IOMMU_MAP_F_READ |
+                             VIRTIO_IOMMU_MAP_F_WRITE);
 }
 
 /* Whether PROBE of ep reports [start, end] of the given subtype. */
-static bool probe_has(Viommu *v, uint32_t ep, uint8_t subtype,
+static bool probe_has(QVirtioIommu *v, uint32_t ep, uint8_t subtype,
                       uint64_t start, uint64_t end)
 {
-    uint8_t r[72] = { T_PROBE };
+    uint8_t r[72] = { VIRTIO_IOMMU_T_PROBE };
     uint8_t reply[PROBE_SIZE + 4];
 
-    put_le(r + 4, ep, 4);
-    g_assert_cmpuint(viommu_req(v, r, sizeof(r), reply, sizeof(reply)), ==,
+    for (unsigned i = 0; i < 4; i++) {
+        r[4 + i] = ep >> (8 * i);
+    }
+
+    g_assert_cmpuint(qvirtio_iommu_request(v, r, sizeof(r), reply,
+                                           sizeof(reply)), ==,
                      sizeof(reply));
     g_assert_cmpuint(reply[PROBE_SIZE], ==, 0);
     for (size_t off = 0; off + 24 <= PROBE_SIZE; off += 24) {
@@ -451,7 +366,7 @@ static void test_virtio_probe_host_resv(gconstpointer opaque)
                                 "0x100fffff:0xfee00000-0xfeefffff "
                                 SIM_DEV "%s",
                                 iommufd ? IOMMUFD_DEV : LEGACY_DEV);
-    Viommu v = { 0 };
+    QVirtioIommu v = { 0 };
 
     viommu_start(&v, s);
     g_assert_true(probe_has(&v, VFIO_DEVFN, 0, RESV_START, RESV_END));
@@ -463,30 +378,31 @@ static void test_virtio_probe_host_resv(gconstpointer opaque)
 
     g_assert_cmpuint(viommu_attach(&v), ==, 0);
     g_assert_cmpuint(viommu_map(&v, RESV_START + 0x1000, 0x100000), ==,
-                     S_INVAL);
+                     VIRTIO_IOMMU_S_INVAL);
     g_assert_cmpuint(viommu_map(&v, 0x20000000, 0x100000), ==, 0);
-    viommu_stop(&v);
+    qvirtio_iommu_stop(&v);
     qtest_quit(s);
 }
 
 static void test_virtio_cold(void)
 {
     QTestState *s;
-    Viommu v = { 0 };
+    QVirtioIommu v = { 0 };
 
     /* no common page size */
-    expect_exit(VIOMMU ",granule=64k -object sim-host,id=h,pgsizes=0x1000 "
-                SIM_DEV LEGACY_DEV,
-                REFUSED HOST_BDF ": virtio-iommu reports a page size mask "
-                "0x1000 incompatible with currently supported mask "
-                "0xffffffffffff0000");
+    qtest_expect_startup_error(COLD VIOMMU ",granule=64k -object sim-host,"
+                               "id=h,pgsizes=0x1000 " SIM_DEV LEGACY_DEV,
+                               REFUSED HOST_BDF ": virtio-iommu reports a "
+                               "page size mask 0x1000 incompatible with "
+                               "currently supported mask "
+                               "0xffffffffffff0000");
     /* before machine init the mask is narrowed to the host's (4k, 2M) */
     s = qtest_initf("-M q35 " VIOMMU ",granule=8k -object sim-host,id=h,"
                     "pgsizes=0x201000 " SIM_DEV LEGACY_DEV);
     viommu_start(&v, s);
     g_assert_cmphex(qvirtio_config_readq(&v.d, CFG_PGSIZE_MASK), ==,
                     0x200000);
-    viommu_stop(&v);
+    qvirtio_iommu_stop(&v);
     qtest_quit(s);
 }
 
@@ -563,12 +479,12 @@ static void test_virtio_aliased(gconstpointer opaque)
     const char *fd = iommufd ? "-object iommufd,id=fd0 " : "";
     const char *fd_prop = iommufd ? ",iommufd=fd0" : "";
     QTestState *s;
-    Viommu v = { 0 };
+    QVirtioIommu v = { 0 };
     g_autofree char *cold = g_strdup_printf(
-        VIOMMU " %s" ALIASED_HOST ALIASED_FIRST "%s -device vfio-pci,host="
-        HOST_BDF2 ",bus=br0,addr=04.0%s", fd, fd_prop, fd_prop);
+        COLD VIOMMU " %s" ALIASED_HOST ALIASED_FIRST "%s -device vfio-pci,"
+        "host=" HOST_BDF2 ",bus=br0,addr=04.0%s", fd, fd_prop, fd_prop);
 
-    expect_exit(cold, REFUSED2 ALIASED);
+    qtest_expect_startup_error(cold, REFUSED2 ALIASED);
 
     s = qtest_initf("-M q35 " VIOMMU " %s" ALIASED_HOST ALIASED_FIRST "%s",
                     fd, fd_prop);
@@ -578,7 +494,7 @@ static void test_virtio_aliased(gconstpointer opaque)
     expect_hotplug_refused_on(s, "br0", HOST_BDF2, "d1", iommufd, ALIASED);
     /* the first device's ranges are still there */
     g_assert_true(probe_has(&v, BR_ALIAS_EP, 0, RESV_START, RESV_END));
-    viommu_stop(&v);
+    qvirtio_iommu_stop(&v);
     qtest_quit(s);
 }
 

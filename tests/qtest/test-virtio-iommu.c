@@ -10,7 +10,6 @@
  * here from the specification, independently of the device's header.
  */
 #include <string.h>
-#include <sys/wait.h>
 #include <glib.h>
 
 #include "libvirtio.h"
@@ -951,32 +950,18 @@ static void test_cli_errors(void)
         { "virtio-iommu-pci,reserved-regions=0x10:0x20", "START:END:TYPE" },
         { "virtio-iommu-pci,reserved-regions=0x20:0x10:0", "above end" },
         { "virtio-iommu-pci,reserved-regions=0x10:0x20:1", "only one MSI" },
-        { "virtio-iommu-pci,reserved-regions=0x10:0x20:7", "invalid type 7" },
+        { "virtio-iommu-pci,reserved-regions=0x10:0x20:7", "invalid type 7\n"
+          "Only type 0 (reserved) is accepted: q35 reports the MSI region "
+          "(type 1)" },
         { "intel-iommu -device virtio-iommu-pci", "only one vIOMMU" },
         { "virtio-iommu-pci -device intel-iommu", "only one vIOMMU" },
     };
 
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-
-    g_assert_nonnull(bin);
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *cmd = g_strdup_printf(
-            "%s -M q35 -display none -accel qtest -device %s", bin,
-            cases[i].opts);
-        g_auto(GStrv) argv = g_strsplit(cmd, " ", 0);
-        g_autofree char *err = NULL;
-        g_autoptr(GError) gerr = NULL;
-        int status;
+        g_autofree char *args = g_strdup_printf("-M q35 -device %s",
+                                                cases[i].opts);
 
-        g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL,
-                                   NULL, NULL, &err, &status, &gerr));
-        g_assert_no_error(gerr);
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-        if (!strstr(err, cases[i].msg)) {
-            g_error("'%s': expected '%s' in: %s", cases[i].opts,
-                    cases[i].msg, err);
-        }
+        qtest_expect_startup_error(args, cases[i].msg);
     }
 }
 
