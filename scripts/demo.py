@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""viommu demo: three q35 machines, driven over qtest and QMP.
+"""viommu demo: q35 machines driven over qtest and QMP, then a KVM guest.
 
 1. An edu device: a small scripted "guest" finds it in PCI configuration
    space, enables it, checks it is alive, and moves a buffer RAM -> device
@@ -13,10 +13,17 @@
    to.  QMP then shows query-host-iommu-devices.
 3. An incompatible host (39-bit IOVA space under a 48-bit vIOMMU): the
    vIOMMU refuses the device and the machine does not start.
+4. Where /dev/kvm is usable: the same assignment with a real guest under
+   -accel kvm, the freestanding program tests/guest/vfio-vtd.c.  It
+   programs its VT-d tables, invalidates, has the assigned device copy
+   between IOVAs, checks the bytes and takes the completion MSI-X
+   interrupt.  QMP shows query-host-iommu-devices before it starts; its
+   serial output follows.  Without KVM the part is skipped with the reason.
 
 Usage: demo.py PATH-TO-viommu-system-x86_64
 """
 
+import importlib.util
 import json
 import os
 import socket
@@ -367,6 +374,80 @@ class Machine:
 
 
 
+# --- Part 4: a real guest under KVM ------------------------------------------
+
+GUEST_RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "tests", "guest", "run-guest.py")
+
+
+def load_guest_runner():
+    spec = importlib.util.spec_from_file_location("run_guest", GUEST_RUNNER)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def vfio_vtd_args():
+    """The emulator arguments of the vfio-vtd program (as its meson test)."""
+    return ["-device", "intel-iommu,caching-mode=on",
+            "-object", "sim-host,id=h",
+            "-object", "sim-pci-device,id=d0,sim-host=h,host=0000:02:00.0,"
+                       "iommu-group=5",
+            "-device", "vfio-pci,host=0000:02:00.0,addr=04.0,id=vfio0"]
+
+
+def run_kvm_guest(binary, tmp):
+    """Boot vfio-vtd.elf under -accel kvm; True unless the guest failed."""
+    runner = load_guest_runner()
+    kernel = os.path.join(os.path.dirname(os.path.abspath(binary)),
+                          "tests", "guest", "vfio-vtd.elf")
+    reason = runner.kvm_unusable_reason()
+    if reason is None and runner.binary_has_kvm(binary) is False:
+        reason = "this binary has no kvm accelerator"
+    if reason is None and not os.path.exists(kernel):
+        reason = f"{kernel} is not built (ninja -C build)"
+    if reason:
+        print(f"  skipped: {reason}")
+        return True
+    log = os.path.join(tmp, "serial.log")
+    qmp_path = os.path.join(tmp, "qmp-kvm.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(qmp_path)
+    listener.listen(1)
+    args = runner.guest_command(binary, kernel, log, vfio_vtd_args()) + [
+        "-S", "-chardev", f"socket,path={qmp_path},id=qmp",
+        "-mon", "chardev=qmp,mode=control"]
+    print("Starting:", " ".join([binary, "-M q35 -accel kvm -kernel",
+                                 "vfio-vtd.elf ..."] + vfio_vtd_args()))
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    try:
+        qmp = QMP(accept(listener))
+        qmp.cmd("qmp_capabilities")
+        print_hiods(qmp)
+        print("\nQMP cont: the guest runs")
+        qmp.cmd("cont")
+        _, stderr = proc.communicate(timeout=60)
+    except (subprocess.TimeoutExpired, OSError, RuntimeError) as e:
+        print(f"  the guest did not finish: {e}")
+        return False
+    finally:
+        listener.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with open(log, errors="replace") as f:
+        serial = f.read()
+    print("Guest serial output:")
+    for line in serial.splitlines():
+        print(f"  | {line}")
+    for line in stderr.splitlines():
+        print(f"  stderr: {line}")
+    ok = proc.returncode == runner.PASS_STATUS and "PASS" in serial.split()
+    print(f"viommu exited with status {proc.returncode} "
+          f"({'the guest passed' if ok else 'the guest FAILED'})")
+    return ok
+
+
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else \
         "build/viommu-system-x86_64"
@@ -404,6 +485,10 @@ def main():
 
         print("\n=== 3. an incompatible host: the vIOMMU refuses it ===")
         if not run_refusal(binary):
+            return 1
+
+        print("\n=== 4. a guest program under KVM: vfio-vtd ===")
+        if not run_kvm_guest(binary, tmp):
             return 1
     return 0
 

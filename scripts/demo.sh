@@ -3,7 +3,8 @@
 # an edu device driven over qtest; then q35 + intel-iommu + a vfio-pci device
 # over iommufd on a simulated host, whose DMA lands in guest memory through
 # the vIOMMU, with query-host-iommu-devices; then an incompatible host that
-# intel-iommu refuses.
+# intel-iommu refuses; then, where /dev/kvm is usable, the guest program
+# tests/guest/vfio-vtd.c booted under -accel kvm.
 set -eu
 
 cd "$(dirname "$0")/.."

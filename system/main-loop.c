@@ -280,11 +280,35 @@ static GSourceFuncs timer_source_funcs = {
 
 static GSource *timer_source;
 
+static pthread_mutex_t bql = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool bql_held;
+
+/*
+ * The default context's poll: the thread that dispatches holds the big
+ * lock, and drops it only while it waits, so that vCPU threads can run
+ * device code meanwhile.
+ */
+static gint main_loop_poll(GPollFD *fds, guint nfds, gint timeout)
+{
+    bool locked = bql_held;
+    gint ret;
+
+    if (locked) {
+        bql_unlock();
+    }
+    ret = g_poll(fds, nfds, timeout);
+    if (locked) {
+        bql_lock();
+    }
+    return ret;
+}
+
 void main_loop_init(void)
 {
     if (!timer_source) {
         timer_source = g_source_new(&timer_source_funcs, sizeof(GSource));
         g_source_attach(timer_source, NULL);
+        g_main_context_set_poll_func(NULL, main_loop_poll);
     }
 }
 
@@ -292,9 +316,6 @@ void main_loop_notify(void)
 {
     g_main_context_wakeup(NULL);
 }
-
-static pthread_mutex_t bql = PTHREAD_MUTEX_INITIALIZER;
-static __thread bool bql_held;
 
 void bql_lock(void)
 {
@@ -311,6 +332,13 @@ void bql_unlock(void)
 bool bql_locked(void)
 {
     return bql_held;
+}
+
+void bql_cond_wait(pthread_cond_t *cond)
+{
+    bql_held = false;
+    pthread_cond_wait(cond, &bql);
+    bql_held = true;
 }
 
 void main_loop_wait(bool blocking)

@@ -2,6 +2,7 @@
  * Run state and the shutdown/reset request machinery.
  */
 #include <stdio.h>
+#include <glib.h>
 #include <unistd.h>
 
 #include "system/runstate.h"
@@ -33,6 +34,45 @@ bool runstate_is_running(void)
     return current_run_state == RUN_STATE_RUNNING;
 }
 
+typedef struct VMChangeStateEntry {
+    VMChangeStateHandler *cb;
+    void *opaque;
+} VMChangeStateEntry;
+
+static GList *vm_change_state_handlers;
+
+void qemu_add_vm_change_state_handler(VMChangeStateHandler *cb, void *opaque)
+{
+    VMChangeStateEntry *e = g_new0(VMChangeStateEntry, 1);
+
+    e->cb = cb;
+    e->opaque = opaque;
+    vm_change_state_handlers = g_list_append(vm_change_state_handlers, e);
+}
+
+void qemu_del_vm_change_state_handler(VMChangeStateHandler *cb, void *opaque)
+{
+    for (GList *l = vm_change_state_handlers; l; l = l->next) {
+        VMChangeStateEntry *e = l->data;
+
+        if (e->cb == cb && e->opaque == opaque) {
+            vm_change_state_handlers =
+                g_list_delete_link(vm_change_state_handlers, l);
+            g_free(e);
+            return;
+        }
+    }
+}
+
+static void vm_state_notify(bool running, RunState state)
+{
+    for (GList *l = vm_change_state_handlers; l; l = l->next) {
+        VMChangeStateEntry *e = l->data;
+
+        e->cb(e->opaque, running, state);
+    }
+}
+
 void vm_start(void)
 {
     if (runstate_is_running()) {
@@ -40,6 +80,7 @@ void vm_start(void)
     }
     qemu_clock_virtual_enable(true);
     runstate_set(RUN_STATE_RUNNING);
+    vm_state_notify(true, RUN_STATE_RUNNING);
     qapi_event_send_resume();
 }
 
@@ -48,6 +89,7 @@ void vm_stop(RunState state)
     if (runstate_is_running()) {
         qemu_clock_virtual_enable(false);
         runstate_set(state);
+        vm_state_notify(false, state);
         qapi_event_send_stop();
     } else {
         runstate_set(state);

@@ -23,6 +23,7 @@
 #include "hw/char/serial.h"
 #include "monitor/monitor.h"
 #include "system/accel.h"
+#include "system/kvm.h"
 #include "system/main-loop.h"
 #include "system/memory.h"
 #include "system/qdev-monitor.h"
@@ -51,6 +52,7 @@ typedef struct Options {
     char *kernel;           /* -kernel, -initrd, -append: lent to the machine */
     char *initrd;
     char *append;
+    char *cpu;              /* -cpu: lent to the machine */
     bool start_paused;
     bool nodefaults;
     bool exit_with_parent;
@@ -66,13 +68,17 @@ static const char *const help_text =
 "-version                display version information and exit\n"
 "-machine [type=]name[,prop=value[,...]]\n"
 "                        selects the machine ('-machine help' for a list);\n"
-"                        accel=qtest selects the accelerator\n"
+"                        accel=qtest|kvm selects the accelerator\n"
 "-M name                 same as -machine name\n"
-"-accel qtest            select the accelerator ('-accel help' for a list)\n"
+"-accel qtest|kvm        select the accelerator ('-accel help' for a list);\n"
+"                        kvm runs the guest on /dev/kvm and needs -kernel\n"
 "-m [size=]megs[,...]    guest RAM size (default unit MiB; suffixes k M G T)\n"
 "-smp [cpus=]n[,maxcpus=cpus][,sockets=s][,dies=d][,cores=c][,threads=t]\n"
 "                        CPUs present at start and possible (default 1);\n"
 "                        the ACPI MADT lists them\n"
+"-cpu model[,+feat][,-feat][,feat=on|off]\n"
+"                        CPU model under KVM: host, max (= host) or qemu64\n"
+"                        (default); feature switches ('-cpu help' lists them)\n"
 "-name string            set the name of the guest\n"
 "-object TYPE,id=ID[,prop=value...]\n"
 "                        create a user-creatable object ('-object help',\n"
@@ -165,6 +171,7 @@ static const struct {
     { "qtest-log", HAS_ARG }, { "d", HAS_ARG }, { "run-with", HAS_ARG },
     { "audio", HAS_ARG }, { "trace", HAS_ARG }, { "smp", HAS_ARG },
     { "kernel", HAS_ARG }, { "initrd", HAS_ARG }, { "append", HAS_ARG },
+    { "cpu", HAS_ARG },
 };
 
 static int option_lookup(const char *name, OptArg *arg)
@@ -264,6 +271,9 @@ static void parse_options(int argc, char **argv, Options *o)
             }
         } else if (!strcmp(name, "trace")) {
             /* Tracing is not implemented; accepted for libqtest. */
+        } else if (!strcmp(name, "cpu")) {
+            g_free(o->cpu);
+            o->cpu = g_strdup(arg);
         } else if (!strcmp(name, "kernel")) {
             g_free(o->kernel);
             o->kernel = g_strdup(arg);
@@ -660,6 +670,7 @@ static void options_free(Options *o)
     g_free(o->log_mask);
     g_free(o->smp);
     g_free(o->kernel);
+    g_free(o->cpu);
     g_free(o->initrd);
     g_free(o->append);
 }
@@ -692,6 +703,8 @@ int viommu_main(int argc, char **argv)
     }
 
     main_loop_init();
+    /* Ours until exit, except while the main loop polls (vCPU threads). */
+    bql_lock();
     memory_init_system();
     /* The containers QMP clients expect to exist from the start. */
     object_get_objects_root();
@@ -721,6 +734,18 @@ int viommu_main(int argc, char **argv)
     create_monitors(&o);
     create_objects(&o);
 
+    if (o.cpu && (!strcmp(o.cpu, "help") || !strcmp(o.cpu, "?"))) {
+        x86_cpu_print_list();
+        exit(0);
+    }
+    if (o.cpu) {
+        X86CPUSpec cpu_spec;
+
+        if (!x86_cpu_spec_parse(o.cpu, &cpu_spec, &err)) {
+            fatal_err(err);
+        }
+    }
+
     ms = create_machine(&o, &machine_accel);
     /* QEMU's checks and messages; the files are read by the board. */
     if (!o.kernel && o.initrd) {
@@ -734,6 +759,7 @@ int viommu_main(int argc, char **argv)
     ms->kernel_filename = o.kernel;
     ms->initrd_filename = o.initrd;
     ms->kernel_cmdline = o.append;
+    ms->cpu_model = o.cpu;
     accel_name = o.accel ? o.accel : machine_accel ? machine_accel : "qtest";
     if (!accel_init(accel_name, ms, o.qtest, o.qtest_log, &err)) {
         fatal_err(err);

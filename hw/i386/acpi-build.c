@@ -12,20 +12,18 @@
 #include "hw/acpi/acpi-build.h"
 #include "hw/acpi/acpi-x86.h"
 #include "hw/boards.h"
+#include "hw/i386/intel_iommu.h"
+#include "hw/i386/ioapic.h"
 #include "hw/pci/pci.h"
 #include "system/memory.h"
 
 /* Platform facts (control_boot_facts F.4); hw/i386/ioapic.c and
  * intel_iommu.c place the devices there. */
 #define X86_LAPIC_BASE          0xfee00000u
-#define X86_IOAPIC_BASE         0xfec00000u
+#define X86_IOAPIC_BASE         IOAPIC_BASE
 #define X86_IOAPIC_ID           0       /* its ID register after reset */
-/* Requester id of the I/O APIC's messages: 00:1e.0 (docs/pci.md). */
-#define X86_IOAPIC_BUS          0
-#define X86_IOAPIC_DEVFN        PCI_DEVFN(0x1e, 0)
 #define X86_SCI_IRQ             9
 #define X86_XAPIC_MAX_CPUS      255     /* APIC id 0xff is broadcast */
-#define VTD_REG_BASE            0xfed90000ULL
 
 #define ACPI_TABLE_ALIGN        16
 
@@ -300,14 +298,14 @@ static void build_dmar(AcpiBlob *blob, Object *vtd)
     acpi_append_u8(b, DMAR_DRHD_INCLUDE_PCI_ALL);
     acpi_append_u8(b, 0);                       /* size: 2^0 pages */
     acpi_append_u16(b, 0);                      /* segment */
-    acpi_append_u64(b, VTD_REG_BASE);
+    acpi_append_u64(b, Q35_HOST_BRIDGE_IOMMU_ADDR);
     acpi_append_u8(b, DMAR_SCOPE_IOAPIC);
     acpi_append_u8(b, 8);
     acpi_append_u16(b, 0);
     acpi_append_u8(b, X86_IOAPIC_ID);           /* enumeration id */
-    acpi_append_u8(b, X86_IOAPIC_BUS);          /* start bus */
-    acpi_append_u8(b, PCI_SLOT(X86_IOAPIC_DEVFN));
-    acpi_append_u8(b, PCI_FUNC(X86_IOAPIC_DEVFN));
+    acpi_append_u8(b, IOAPIC_REQUESTER_BUS);    /* start bus */
+    acpi_append_u8(b, PCI_SLOT(IOAPIC_REQUESTER_DEVFN));
+    acpi_append_u8(b, PCI_FUNC(IOAPIC_REQUESTER_DEVFN));
 
     if (object_property_get_bool(vtd, "device-iotlb", &error_abort)) {
         acpi_append_u16(b, DMAR_TYPE_ATSR);

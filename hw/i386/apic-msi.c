@@ -18,6 +18,11 @@ static unsigned queue_dropped;
 static ApicMsiDeliverFn *deliver_fn;
 static void *deliver_opaque;
 
+static ApicMsiRemapFn *ioapic_remap_fn;
+static void *ioapic_remap_opaque;
+static ApicMsiRouteFn *ioapic_route_fn;
+static void *ioapic_route_opaque;
+
 void apic_msi_deliver(const ApicMsi *msg)
 {
     if (deliver_fn) {
@@ -31,6 +36,39 @@ void apic_msi_deliver(const ApicMsi *msg)
     }
     queue[(queue_head + queue_count) % APIC_MSI_QUEUE_LEN] = *msg;
     queue_count++;
+}
+
+void apic_msi_set_ioapic_remapper(ApicMsiRemapFn *fn, void *opaque)
+{
+    ioapic_remap_fn = fn;
+    ioapic_remap_opaque = opaque;
+}
+
+void apic_msi_clear_ioapic_remapper(ApicMsiRemapFn *fn, void *opaque)
+{
+    if (ioapic_remap_fn == fn && ioapic_remap_opaque == opaque) {
+        ioapic_remap_fn = NULL;
+        ioapic_remap_opaque = NULL;
+    }
+}
+
+void apic_msi_set_ioapic_route_hook(ApicMsiRouteFn *fn, void *opaque)
+{
+    ioapic_route_fn = fn;
+    ioapic_route_opaque = opaque;
+}
+
+void apic_msi_deliver_ioapic(unsigned pin, const ApicMsi *msg)
+{
+    ApicMsi out = *msg;
+
+    if (ioapic_remap_fn && !ioapic_remap_fn(ioapic_remap_opaque, &out)) {
+        return;
+    }
+    if (ioapic_route_fn) {
+        ioapic_route_fn(ioapic_route_opaque, pin, &out);
+    }
+    apic_msi_deliver(&out);
 }
 
 bool apic_msi_pop(ApicMsi *out)

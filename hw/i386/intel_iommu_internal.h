@@ -31,18 +31,17 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "hw/i386/intel_iommu.h"
 #include "hw/pci/pci.h"
 #include "hw/qdev-core.h"
 #include "qapi/qapi-types.h"
 #include "system/memory.h"
 
-#define TYPE_INTEL_IOMMU_DEVICE "intel-iommu"
-
 /* ======================================================================
  * A. Register file (facts A.1; VT-d 10.4)
  * ====================================================================== */
 
-#define VTD_MMIO_BASE           0xfed90000ULL
+#define VTD_MMIO_BASE           Q35_HOST_BRIDGE_IOMMU_ADDR
 #define VTD_MMIO_SIZE           0x1000      /* one 4 KiB page (DRHD size 0) */
 
 #define DMAR_VER_REG            0x000       /* 32 RO */

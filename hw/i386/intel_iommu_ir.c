@@ -327,6 +327,18 @@ MemTxResult vtd_ir_msi_write(IntelIOMMUState *s, VTDAddressSpace *vas,
     return MEMTX_OK;
 }
 
+/*
+ * The I/O APIC's messages (apic_msi_deliver_ioapic): remapped like a
+ * device's, their source id (IOAPIC_REQUESTER_ID, the DMAR's IOAPIC scope)
+ * checked against the IRTE.
+ */
+static bool vtd_ir_ioapic_remap(void *opaque, ApicMsi *msg)
+{
+    return vtd_interrupt_remap_msi(opaque, msg->addr, msg->data,
+                                   msg->requester_id, true, &msg->addr,
+                                   &msg->data);
+}
+
 /* --- Lifetime --------------------------------------------------------------- */
 
 void vtd_ir_init(IntelIOMMUState *s)
@@ -334,10 +346,12 @@ void vtd_ir_init(IntelIOMMUState *s)
     s->ir = g_new0(VTDIRState, 1);
     s->ir->iec = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
                                        g_free);
+    apic_msi_set_ioapic_remapper(vtd_ir_ioapic_remap, s);
 }
 
 void vtd_ir_fini(IntelIOMMUState *s)
 {
+    apic_msi_clear_ioapic_remapper(vtd_ir_ioapic_remap, s);
     if (s->ir) {
         g_hash_table_destroy(s->ir->iec);
         g_clear_pointer(&s->ir, g_free);

@@ -1,17 +1,21 @@
 /*
  * I/O APIC (Intel 82093AA datasheet; version 0x20 as QEMU's, with the EOI
  * register): 24 input pins (unnamed qdev GPIOs), MMIO at 0xfec00000.  An
- * unmasked pin sends its redirection entry as an MSI-format message
- * through apic_msi_deliver(); a vIOMMU's interrupt remapping takes over
- * that path later.
+ * unmasked pin sends its redirection entry as an MSI-format message, with
+ * the requester id IOAPIC_REQUESTER_ID, through apic_msi_deliver_ioapic():
+ * an interrupt remapping unit sees it there (an entry in remappable
+ * format, VT-d 5.1.5.1 / facts G.6, becomes a remappable message), then
+ * it is delivered (KVM: injected, its GSI route updated; qtest: queued).
+ *
+ * End of interrupt reaches us as a write to the EOI register or, under
+ * KVM's split irqchip, from the local APICs (ioapic_eoi_broadcast).
+ * Everything runs with the big lock held.
  */
 #include "hw/qdev-core.h"
 #include "hw/i386/apic-msi.h"
+#include "hw/i386/ioapic.h"
 
-#define TYPE_IOAPIC             "ioapic"
-#define IOAPIC_BASE             0xfec00000ULL
 #define IOAPIC_MMIO_SIZE        0x1000
-#define IOAPIC_NUM_PINS         24
 #define IOAPIC_VERSION          0x20
 
 /* Direct registers */
@@ -39,9 +43,17 @@
 #define IOAPIC_RTE_MASKED       (1ULL << 16)
 #define IOAPIC_RTE_DEST_SHIFT   56
 #define IOAPIC_RTE_RO_BITS      (IOAPIC_RTE_DELIVS | IOAPIC_RTE_REMOTE_IRR)
+/* Remappable format (VT-d 5.1.5.1, facts G.6): INDEX[15] in bit 11,
+ * INDEX[14:0] in bits 63:49. */
+#define IOAPIC_RTE_REMAPPABLE   (1ULL << 48)
+#define IOAPIC_RTE_INDEX15      (1ULL << 11)
+#define IOAPIC_RTE_INDEX_SHIFT  49
 
-/* Where the q35 IOAPIC's messages come from (00:1e.0, as in QEMU). */
-#define IOAPIC_REQUESTER_ID     0x00f0
+/* Remappable MSI address (VT-d 5.1.2.2): HANDLE[14:0] in 19:5, interrupt
+ * format bit 4, SHV bit 3 (0 here), HANDLE[15] in bit 2. */
+#define IOAPIC_MSI_HANDLE_SHIFT 5
+#define IOAPIC_MSI_REMAPPABLE   (1u << 4)
+#define IOAPIC_MSI_HANDLE15     (1u << 2)
 
 typedef struct IOAPICState {
     DeviceState parent_obj;
@@ -56,19 +68,32 @@ typedef struct IOAPICState {
 
 DECLARE_INSTANCE_CHECKER(IOAPICState, IOAPIC, TYPE_IOAPIC)
 
-static void ioapic_send(uint64_t entry)
+/* The only I/O APIC of the machine, for ioapic_eoi_broadcast(). */
+static IOAPICState *ioapic_instance;
+
+static void ioapic_send(unsigned pin, uint64_t entry)
 {
-    uint32_t dest = entry >> IOAPIC_RTE_DEST_SHIFT;
     ApicMsi msg = {
-        .addr = APIC_MSI_BASE | (uint64_t)dest << 12 |
-                (entry & IOAPIC_RTE_DESTMODE ? 1u << 2 : 0),
         .data = (entry & IOAPIC_RTE_VECTOR) |
-                (entry & IOAPIC_RTE_DELMOD) |
                 (entry & IOAPIC_RTE_TRIGGER ? 1u << 15 : 0),
         .requester_id = IOAPIC_REQUESTER_ID,
     };
 
-    apic_msi_deliver(&msg);
+    if (entry & IOAPIC_RTE_REMAPPABLE) {
+        uint32_t index = entry >> IOAPIC_RTE_INDEX_SHIFT;
+
+        /* SHV = 0: data is not used for the lookup (facts G.6). */
+        msg.addr = APIC_MSI_BASE | IOAPIC_MSI_REMAPPABLE |
+                   (uint64_t)index << IOAPIC_MSI_HANDLE_SHIFT |
+                   (entry & IOAPIC_RTE_INDEX15 ? IOAPIC_MSI_HANDLE15 : 0);
+    } else {
+        uint32_t dest = entry >> IOAPIC_RTE_DEST_SHIFT;
+
+        msg.addr = APIC_MSI_BASE | (uint64_t)dest << 12 |
+                   (entry & IOAPIC_RTE_DESTMODE ? 1u << 2 : 0);
+        msg.data |= entry & IOAPIC_RTE_DELMOD;
+    }
+    apic_msi_deliver_ioapic(pin, &msg);
 }
 
 /*
@@ -93,7 +118,7 @@ static void ioapic_service(IOAPICState *s)
         } else {
             s->irr &= ~mask;
         }
-        ioapic_send(*entry);
+        ioapic_send(pin, *entry);
     }
 }
 
@@ -128,6 +153,13 @@ static void ioapic_eoi(IOAPICState *s, uint8_t vector)
         }
     }
     ioapic_service(s);
+}
+
+void ioapic_eoi_broadcast(uint8_t vector)
+{
+    if (ioapic_instance) {
+        ioapic_eoi(ioapic_instance, vector);
+    }
 }
 
 static uint32_t ioapic_read_indirect(IOAPICState *s)
@@ -249,6 +281,7 @@ static bool ioapic_realize(DeviceState *dev, Error **errp)
                           IOAPIC_MMIO_SIZE);
     memory_region_add_subregion(get_system_memory(), IOAPIC_BASE, &s->io);
     s->mapped = true;
+    ioapic_instance = s;
     return true;
 }
 
@@ -259,6 +292,9 @@ static void ioapic_unrealize(DeviceState *dev)
     if (s->mapped) {
         memory_region_finalize(&s->io);
         s->mapped = false;
+    }
+    if (ioapic_instance == s) {
+        ioapic_instance = NULL;
     }
 }
 

@@ -28,6 +28,9 @@ typedef struct MachineState {
     const char *kernel_filename;
     const char *initrd_filename;
     const char *kernel_cmdline;
+    /* -cpu (include/system/kvm.h syntax, checked at start-up); NULL: the
+     * default model.  Belongs to the command line, as the above. */
+    const char *cpu_model;
     bool done;                 /* start-up finished: later plugs are hotplug */
 } MachineState;
 

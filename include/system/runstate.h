@@ -18,6 +18,18 @@ bool runstate_is_running(void);
 void vm_start(void);
 void vm_stop(RunState state);
 
+/*
+ * Called after the run state changed between running and not running
+ * (vm_start, vm_stop), with the big lock held: the accelerator resumes or
+ * pauses its vCPUs there.  vm_stop returns once they are paused.
+ */
+typedef void VMChangeStateHandler(void *opaque, bool running,
+                                  RunState state);
+void qemu_add_vm_change_state_handler(VMChangeStateHandler *cb,
+                                      void *opaque);
+void qemu_del_vm_change_state_handler(VMChangeStateHandler *cb,
+                                      void *opaque);
+
 /* Resets the machine now and emits RESET unless cause is NONE. */
 void qemu_system_reset(ShutdownCause cause);
 

@@ -37,6 +37,29 @@ void apic_msi_set_delivery(ApicMsiDeliverFn *fn, void *opaque);
 /* Delivers a message as if a device had written it (used by the IOAPIC
  * and by interrupt remapping). */
 void apic_msi_deliver(const ApicMsi *msg);
+
+/*
+ * The I/O APIC's path.  Its messages do not go through a DMA address
+ * space, so an interrupt remapping unit registers itself here to see them
+ * (intel-iommu: from realize to unrealize).  The remapper rewrites *msg
+ * in place, or returns false when it blocks the message (having recorded
+ * its fault).  Without a remapper messages pass unchanged.
+ */
+typedef bool ApicMsiRemapFn(void *opaque, ApicMsi *msg);
+void apic_msi_set_ioapic_remapper(ApicMsiRemapFn *fn, void *opaque);
+/* Unregisters fn if it is the current remapper. */
+void apic_msi_clear_ioapic_remapper(ApicMsiRemapFn *fn, void *opaque);
+
+/*
+ * Sends the message of I/O APIC pin `pin` (remapped as above) and
+ * delivers it.  With KVM the delivered message also becomes the pin's GSI
+ * route, from which KVM learns the level-triggered vectors whose EOI it
+ * must report (split irqchip).
+ */
+void apic_msi_deliver_ioapic(unsigned pin, const ApicMsi *msg);
+typedef void ApicMsiRouteFn(void *opaque, unsigned pin, const ApicMsi *msg);
+/* Installed by KVM next to the delivery hook; NULL removes it. */
+void apic_msi_set_ioapic_route_hook(ApicMsiRouteFn *fn, void *opaque);
 /* Oldest queued message; false when the queue is empty. */
 bool apic_msi_pop(ApicMsi *out);
 void apic_msi_clear(void);
