@@ -27,6 +27,7 @@ import tempfile
 
 SKIP = 77
 KVM_GET_API_VERSION = 0xAE00
+KVM_CREATE_VM = 0xAE01
 KVM_API_VERSION = 12
 PASS_STATUS = 1         # isa-debug-exit: (0 << 1) | 1
 FAIL_STATUS = 3         # guest_exit(1): (1 << 1) | 1
@@ -39,20 +40,22 @@ SKIP_MARKERS = (
 
 
 def kvm_unusable_reason():
-    """None when /dev/kvm opens and answers KVM_GET_API_VERSION == 12."""
+    """None when /dev/kvm opens, answers KVM_GET_API_VERSION == 12 and can
+    create a VM; else the reason."""
     try:
         fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
     except OSError as e:
         return "cannot open /dev/kvm: %s" % e.strerror
     try:
         version = fcntl.ioctl(fd, KVM_GET_API_VERSION)
+        if version != KVM_API_VERSION:
+            return "/dev/kvm API version %d, expected %d" % (version,
+                                                             KVM_API_VERSION)
+        os.close(fcntl.ioctl(fd, KVM_CREATE_VM, 0))
     except OSError as e:
-        return "KVM_GET_API_VERSION on /dev/kvm failed: %s" % e.strerror
+        return "/dev/kvm cannot create a VM: %s" % e.strerror
     finally:
         os.close(fd)
-    if version != KVM_API_VERSION:
-        return "/dev/kvm API version %d, expected %d" % (version,
-                                                         KVM_API_VERSION)
     return None
 
 

@@ -11,7 +11,7 @@ Cases that need /dev/kvm print why and exit 77 (meson: skipped) when it is
 absent or unusable.  The guests exit through isa-debug-exit (iobase 0xf4):
 status (v << 1) | 1.
 """
-import fcntl
+import importlib.util
 import json
 import os
 import socket
@@ -339,22 +339,14 @@ def guest_ioapic(a, level):
 # --- Running ------------------------------------------------------------
 
 def kvm_usable():
-    """None when /dev/kvm can run a VM, else the reason."""
-    try:
-        fd = os.open('/dev/kvm', os.O_RDWR | os.O_CLOEXEC)
-    except OSError as e:
-        return '/dev/kvm: %s' % e.strerror
-    try:
-        version = fcntl.ioctl(fd, 0xae00)           # KVM_GET_API_VERSION
-        if version != 12:
-            return '/dev/kvm: API version %d, not 12' % version
-        vm = fcntl.ioctl(fd, 0xae01, 0)             # KVM_CREATE_VM
-        os.close(vm)
-    except OSError as e:
-        return '/dev/kvm: cannot create a VM: %s' % e.strerror
-    finally:
-        os.close(fd)
-    return None
+    """None when /dev/kvm can run a VM, else the reason (run-guest.py's
+    check, shared with the guest programs' runner)."""
+    spec = importlib.util.spec_from_file_location(
+        'run_guest', os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  'run-guest.py'))
+    run_guest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_guest)
+    return run_guest.kvm_unusable_reason()
 
 
 class Run:
