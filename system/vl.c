@@ -42,7 +42,7 @@ typedef struct Options {
     GPtrArray *objects;
     GPtrArray *devices;
     GPtrArray *machine_opts;
-    char *accel;
+    GPtrArray *accels;      /* -accel names, tried in order */
     char *mem;
     char *qtest;
     char *qtest_log;
@@ -68,10 +68,12 @@ static const char *const help_text =
 "-version                display version information and exit\n"
 "-machine [type=]name[,prop=value[,...]]\n"
 "                        selects the machine ('-machine help' for a list);\n"
-"                        accel=qtest|kvm selects the accelerator\n"
+"                        accel=A[:B...] selects the accelerator (qtest, kvm),\n"
+"                        falling back to the next on failure\n"
 "-M name                 same as -machine name\n"
 "-accel qtest|kvm        select the accelerator ('-accel help' for a list);\n"
-"                        kvm runs the guest on /dev/kvm and needs -kernel\n"
+"                        kvm runs the guest on /dev/kvm and needs -kernel;\n"
+"                        given twice or more: tried in order\n"
 "-m [size=]megs[,...]    guest RAM size (default unit MiB; suffixes k M G T)\n"
 "-smp [cpus=]n[,maxcpus=cpus][,sockets=s][,dies=d][,cores=c][,threads=t]\n"
 "                        CPUs present at start and possible (default 1);\n"
@@ -213,8 +215,7 @@ static void parse_options(int argc, char **argv, Options *o)
         } else if (!strcmp(name, "machine") || !strcmp(name, "M")) {
             g_ptr_array_add(o->machine_opts, g_strdup(arg));
         } else if (!strcmp(name, "accel")) {
-            g_free(o->accel);
-            o->accel = g_strdup(arg);
+            g_ptr_array_add(o->accels, g_strdup(arg));
         } else if (!strcmp(name, "m")) {
             g_free(o->mem);
             o->mem = g_strdup(arg);
@@ -662,7 +663,7 @@ static void options_free(Options *o)
     g_ptr_array_free(o->objects, true);
     g_ptr_array_free(o->devices, true);
     g_ptr_array_free(o->machine_opts, true);
-    g_free(o->accel);
+    g_ptr_array_free(o->accels, true);
     g_free(o->mem);
     g_free(o->qtest);
     g_free(o->qtest_log);
@@ -675,6 +676,44 @@ static void options_free(Options *o)
     g_free(o->append);
 }
 
+/*
+ * The accelerator: the -accel options in order, or -machine accel=A[:B...],
+ * or qtest.  As in QEMU, one that fails to initialise is reported and the
+ * next one tried ("falling back to B"); the last failure is fatal.
+ */
+static void init_accel(Options *o, MachineState *ms, const char *machine_accel)
+{
+    g_auto(GStrv) names = NULL;
+    Error *err = NULL;
+
+    if (o->accels->len && machine_accel) {
+        error_report("The -accel and \"-machine accel=\" options are "
+                     "incompatible");
+        exit(1);
+    }
+    if (o->accels->len) {
+        names = g_new0(char *, o->accels->len + 1);
+        for (guint i = 0; i < o->accels->len; i++) {
+            names[i] = g_strdup(o->accels->pdata[i]);
+        }
+    } else {
+        names = g_strsplit(machine_accel ? machine_accel : "qtest", ":", 0);
+    }
+    for (guint i = 0; names[i]; i++) {
+        if (accel_init(names[i], ms, o->qtest, o->qtest_log, &err)) {
+            return;
+        }
+        if (!names[i + 1]) {
+            fatal_err(err);
+        }
+        error_report_err(err);
+        err = NULL;
+        error_report("falling back to %s", names[i + 1]);
+    }
+    error_report("No accelerator selected");
+    exit(1);
+}
+
 int viommu_main(int argc, char **argv)
 {
     Options o = {
@@ -685,9 +724,9 @@ int viommu_main(int argc, char **argv)
         .objects = g_ptr_array_new_with_free_func(g_free),
         .devices = g_ptr_array_new_with_free_func(g_free),
         .machine_opts = g_ptr_array_new_with_free_func(g_free),
+        .accels = g_ptr_array_new_with_free_func(g_free),
     };
     const char *machine_accel = NULL;
-    const char *accel_name;
     MachineState *ms;
     Error *err = NULL;
     int status;
@@ -724,9 +763,13 @@ int viommu_main(int argc, char **argv)
             exit(0);
         }
     }
-    if (o.accel && (!strcmp(o.accel, "help") || !strcmp(o.accel, "?"))) {
-        accel_print_list();
-        exit(0);
+    for (guint i = 0; i < o.accels->len; i++) {
+        const char *a = o.accels->pdata[i];
+
+        if (!strcmp(a, "help") || !strcmp(a, "?")) {
+            accel_print_list();
+            exit(0);
+        }
     }
 
     create_chardevs(&o);
@@ -760,10 +803,7 @@ int viommu_main(int argc, char **argv)
     ms->initrd_filename = o.initrd;
     ms->kernel_cmdline = o.append;
     ms->cpu_model = o.cpu;
-    accel_name = o.accel ? o.accel : machine_accel ? machine_accel : "qtest";
-    if (!accel_init(accel_name, ms, o.qtest, o.qtest_log, &err)) {
-        fatal_err(err);
-    }
+    init_accel(&o, ms, machine_accel);
     if (!machine_init_board(ms, &err)) {
         fatal_err(err);
     }

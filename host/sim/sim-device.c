@@ -4,13 +4,14 @@
  * /dev/vfio/devices/vfioX) and their ioctls (uapi_facts.md §3, §4.2-4.3),
  * region access by pread/pwrite/mmap with the config-space virtualisation
  * a VMM relies on, and the host's side of interrupts: eventfds signalled
- * when the model's MSI or MSI-X messages arrive.
+ * when the model's MSI or MSI-X messages arrive or its INTx pin rises.
  *
  * Region i lives at device-file offset i << 40, as vfio-pci places it;
  * users must take it from VFIO_DEVICE_GET_REGION_INFO.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -25,6 +26,7 @@
 #define PCI_COMMAND         0x04
 #define PCI_COMMAND_MEMORY  0x0002
 #define PCI_COMMAND_MASTER  0x0004
+#define PCI_COMMAND_INTX_DISABLE 0x0400
 #define PCI_STATUS          0x06
 #define PCI_STATUS_CAP_LIST 0x0010
 #define PCI_BAR0            0x10
@@ -207,9 +209,199 @@ void sim_vfio_msi_deliver(SimDevice *dev, uint64_t addr, uint32_t data)
     SimVfioDev *vd = vfio_of(dev);
     uint32_t v = data - HOST_MSI_DATA(0);
 
-    if (vd && vd->irq_type >= 0 && addr == HOST_MSI_ADDR &&
-        v < vector_count(vd)) {
+    if (vd && (vd->irq_type == VFIO_PCI_MSI_IRQ_INDEX || is_msix(vd)) &&
+        addr == HOST_MSI_ADDR && v < vector_count(vd)) {
         vector_signal(vd, v);
+    }
+}
+
+/* ---- INTx (vfio_pci_intrs.c) -------------------------------------------- */
+
+static bool is_intx(const SimVfioDev *vd)
+{
+    return vd->irq_type == VFIO_PCI_INTX_IRQ_INDEX;
+}
+
+/* vfio_send_intx_eventfd: nothing while the user disabled INTx. */
+static void intx_signal(SimVfioDev *vd)
+{
+    if (is_intx(vd) && !vd->intx_vdisable) {
+        eventfd_signal(vd->intx_efd);
+    }
+}
+
+/* vfio_intx_handler: the pin is high and we are not masked: mask, signal. */
+static void intx_fire(SimVfioDev *vd)
+{
+    if (is_intx(vd) && vd->intx_line && !vd->intx_masked) {
+        vd->intx_masked = true;
+        intx_signal(vd);
+    }
+}
+
+static void intx_mask(SimVfioDev *vd)
+{
+    if (is_intx(vd)) {
+        vd->intx_masked = true;
+    }
+}
+
+/*
+ * vfio_pci_intx_unmask_handler: a line still asserted fires again at once
+ * (and stays masked); otherwise the next assertion fires.
+ */
+static void intx_unmask(SimVfioDev *vd)
+{
+    if (!is_intx(vd) || !vd->intx_masked || vd->intx_vdisable) {
+        return;
+    }
+    vd->intx_masked = false;
+    intx_fire(vd);
+}
+
+/*
+ * The unmask eventfd (the kernel's virqfd).  The kernel reacts to a write
+ * at once; the simulation has no thread of its own, so it looks when it
+ * next runs for the device: any ioctl, pread or pwrite of one of its
+ * device files, or the device driving its pin.
+ */
+static void intx_poll_unmask(SimVfioDev *vd)
+{
+    struct pollfd p = { .fd = vd->intx_unmask_efd, .events = POLLIN };
+    uint64_t n;
+
+    if (vd->intx_unmask_efd >= 0 && poll(&p, 1, 0) == 1 &&
+        (p.revents & POLLIN) &&
+        read(vd->intx_unmask_efd, &n, sizeof(n)) == sizeof(n)) {
+        intx_unmask(vd);
+    }
+}
+
+void sim_vfio_intx_line(SimDevice *dev, bool level)
+{
+    SimVfioDev *vd = vfio_of(dev);
+
+    if (!vd) {
+        return;
+    }
+    intx_poll_unmask(vd);
+    vd->intx_line = level;
+    intx_fire(vd);
+}
+
+/* vfio_intx_disable: eventfds released, unmasked, the type free. */
+static void intx_disable(SimVfioDev *vd)
+{
+    eventfd_drop(&vd->intx_efd);
+    eventfd_drop(&vd->intx_unmask_efd);
+    vd->intx_masked = false;
+    vd->irq_type = -1;
+}
+
+/*
+ * vfio_pci_set_intx_trigger: DATA_NONE with count 0 disables; an eventfd
+ * enables (or replaces the one in use; -1 disables); DATA_NONE/BOOL
+ * signal it (loopback).  Refused while MSI or MSI-X is enabled.
+ */
+static int intx_trigger(SimVfioDev *vd, const struct vfio_irq_set *hdr,
+                        const uint8_t *data)
+{
+    int32_t fd;
+    int efd;
+
+    if (is_intx(vd) && !hdr->count &&
+        (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
+        intx_disable(vd);
+        return 0;
+    }
+    if ((!is_intx(vd) && vd->irq_type >= 0) || hdr->start ||
+        hdr->count != 1) {
+        return -EINVAL;
+    }
+    if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+        memcpy(&fd, data, sizeof(fd));
+        if (fd < 0) {
+            if (is_intx(vd)) {
+                intx_disable(vd);
+            }
+            return 0;
+        }
+        efd = eventfd_dup(fd);
+        if (efd < 0) {
+            return efd;
+        }
+        eventfd_drop(&vd->intx_efd);
+        vd->intx_efd = efd;
+        if (!is_intx(vd)) {
+            vd->irq_type = VFIO_PCI_INTX_IRQ_INDEX;
+            vd->intx_masked = vd->intx_vdisable;
+            intx_fire(vd);      /* a level already high fires now */
+        }
+        return 0;
+    }
+    if (!is_intx(vd)) {
+        return -EINVAL;
+    }
+    if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || data[0]) {
+        intx_signal(vd);
+    }
+    return 0;
+}
+
+/*
+ * vfio_pci_set_intx_mask/unmask: INTx enabled, start 0, count 1.  MASK
+ * with an eventfd is ENOTTY (the kernel has none); UNMASK with one
+ * registers it (fd < 0: drops it).
+ */
+static int intx_mask_unmask(SimVfioDev *vd, const struct vfio_irq_set *hdr,
+                            const uint8_t *data)
+{
+    bool unmask = hdr->flags & VFIO_IRQ_SET_ACTION_UNMASK;
+    int32_t fd;
+    int efd;
+
+    if (!is_intx(vd) || hdr->start || hdr->count != 1) {
+        return -EINVAL;
+    }
+    if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+        if (!unmask) {
+            return -ENOTTY;
+        }
+        memcpy(&fd, data, sizeof(fd));
+        if (fd < 0) {
+            eventfd_drop(&vd->intx_unmask_efd);
+            return 0;
+        }
+        efd = eventfd_dup(fd);
+        if (efd < 0) {
+            return efd;
+        }
+        eventfd_drop(&vd->intx_unmask_efd);
+        vd->intx_unmask_efd = efd;
+        return 0;
+    }
+    if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || data[0]) {
+        if (unmask) {
+            intx_unmask(vd);
+        } else {
+            intx_mask(vd);
+        }
+    }
+    return 0;
+}
+
+/* The user's COMMAND.INTX_DISABLE changed: mask or unmask (virq_disabled). */
+static void intx_set_vdisable(SimVfioDev *vd, bool disable)
+{
+    if (disable == vd->intx_vdisable) {
+        return;
+    }
+    if (disable) {
+        intx_mask(vd);
+        vd->intx_vdisable = true;
+    } else {
+        vd->intx_vdisable = false;
+        intx_unmask(vd);
     }
 }
 
@@ -340,6 +532,10 @@ static void irq_disable(SimVfioDev *vd)
     unsigned n;
 
     if (vd->irq_type < 0) {
+        return;
+    }
+    if (is_intx(vd)) {
+        intx_disable(vd);
         return;
     }
     n = vector_count(vd);
@@ -502,6 +698,8 @@ static void vconfig_init(SimVfioDev *vd)
     vd->vmsi_ctrl = 0;
     vd->vmsi_addr = 0;
     vd->vmsi_data = 0;
+    vd->intx_vdisable = cfg_read(vd->dev, PCI_COMMAND, 2) &
+                        PCI_COMMAND_INTX_DISABLE;
 }
 
 /* First open: reset the function and enable memory decoding. */
@@ -607,6 +805,10 @@ static uint8_t vconfig_byte(SimVfioDev *vd, unsigned o, uint8_t phys)
     if (vd->msix_cap && o == vd->msix_cap + 3) {
         return (phys & 0x3f) | ((vd->vmsix_ctrl >> 8) & 0xc0);
     }
+    if (o == PCI_COMMAND + 1) {
+        return (phys & ~(PCI_COMMAND_INTX_DISABLE >> 8)) |
+               (vd->intx_vdisable ? PCI_COMMAND_INTX_DISABLE >> 8 : 0);
+    }
     if (in_vmsi(vd, o)) {
         return vmsi_byte(vd, o - vd->msi_cap, phys);
     }
@@ -639,6 +841,13 @@ static void vconfig_write_byte(SimVfioDev *vd, unsigned o, uint8_t b)
         vbar_fixup(vd, i);
     } else if (vd->msix_cap && o == vd->msix_cap + 3) {
         vd->vmsix_ctrl = (b & 0xc0) << 8;
+    } else if (o == PCI_COMMAND + 1) {
+        /* INTX_DISABLE is the user's; the device's bit is the host's */
+        uint8_t phys = cfg_read(vd->dev, o, 1);
+        uint8_t bit = PCI_COMMAND_INTX_DISABLE >> 8;
+
+        cfg_write(vd->dev, o, 1, (b & ~bit) | (phys & bit));
+        intx_set_vdisable(vd, b & bit);
     } else if (in_vmsi(vd, o)) {
         vmsi_write_byte(vd, o - vd->msi_cap, b);
     } else {
@@ -726,6 +935,7 @@ static ssize_t region_rw(SimVfioDevFile *df, void *ubuf, size_t count,
         (index == VFIO_PCI_ROM_REGION_INDEX && write)) {
         return -EINVAL;
     }
+    intx_poll_unmask(vd);
     sim_model_region(df->dev, index, &size, &flags);
     if (off >= size) {
         return -EINVAL;
@@ -931,9 +1141,20 @@ static int ioctl_set_irqs(SimVfioDevFile *df, uint64_t uptr)
     if (r) {
         return r;
     }
+    if (hdr.index == VFIO_PCI_INTX_IRQ_INDEX) {
+        switch (hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) {
+        case VFIO_IRQ_SET_ACTION_TRIGGER:
+            return intx_trigger(vd, &hdr, data);
+        case VFIO_IRQ_SET_ACTION_MASK:
+        case VFIO_IRQ_SET_ACTION_UNMASK:
+            return intx_mask_unmask(vd, &hdr, data);
+        default:
+            return -ENOTTY;
+        }
+    }
     if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
         VFIO_IRQ_SET_ACTION_TRIGGER) {
-        return -ENOTTY;     /* no INTx here; MSI/MSI-X have no mask action */
+        return -ENOTTY;     /* MSI, MSI-X, ERR and REQ have no mask action */
     }
     switch (hdr.index) {
     case VFIO_PCI_MSI_IRQ_INDEX:
@@ -1118,6 +1339,7 @@ static int devfile_ioctl(SimFile *f, unsigned long request, void *arg)
     if (!df->access) {
         return -EINVAL;
     }
+    intx_poll_unmask(vfio_of(df->dev));
     if (!df->vg && request == VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
         return cdev_attach(df, uptr);
     }
@@ -1229,6 +1451,8 @@ int sim_vfio_device_init(SimDevice *dev)
     vd->cdev_index = -1;
     vd->irq_type = -1;
     vd->req_efd = -1;
+    vd->intx_efd = -1;
+    vd->intx_unmask_efd = -1;
     for (unsigned v = 0; v < SIM_VFIO_MAX_MSIX; v++) {
         vd->msix_efd[v] = -1;
     }

@@ -608,6 +608,18 @@ typedef struct SimVfioDev {
     int msi_efd[SIM_VFIO_MAX_MSI];      /* likewise for MSI vectors */
     unsigned msi_nvec;          /* MSI vectors enabled by SET_IRQS */
     int req_efd;                /* VFIO_PCI_REQ_IRQ_INDEX eventfd or -1 */
+    /*
+     * INTx (vfio_pci_intrs.c), enabled while irq_type is
+     * VFIO_PCI_INTX_IRQ_INDEX: level-triggered and automasked.  The
+     * device's pin rising (or high at unmask) signals intx_efd once and
+     * masks until the user unmasks; the user's COMMAND.INTX_DISABLE is
+     * virtual (intx_vdisable) and masks likewise (virq_disabled).
+     */
+    int intx_efd;               /* trigger eventfd or -1 */
+    int intx_unmask_efd;        /* virqfd: a write to it unmasks; or -1 */
+    bool intx_line;             /* the device's pin as last driven */
+    bool intx_masked;
+    bool intx_vdisable;         /* the user's COMMAND.INTX_DISABLE */
 
     /* What vfio-pci virtualises in config space while the device is open */
     uint32_t vbar[7];           /* BAR0-5 and the ROM BAR as the user wrote */
@@ -632,6 +644,8 @@ extern const SimFileOps sim_vfio_device_fops;   /* cdev node and anon fds */
 int sim_vfio_device_open_from_group(SimDevice *dev, SimVfioGroup *vg);
 /* The model's MSI or MSI-X message reached the host's interrupt logic. */
 void sim_vfio_msi_deliver(SimDevice *dev, uint64_t addr, uint32_t data);
+/* The model drove its INTx pin to @level (a change). */
+void sim_vfio_intx_line(SimDevice *dev, bool level);
 /*
  * Rebind @dev to @driver: "vfio-pci", "" (no driver) or the name of a
  * kernel driver, which claims the group's DMA like the kernel DMA API.

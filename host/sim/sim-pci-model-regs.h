@@ -9,7 +9,7 @@
  * Identity: 1b36:00f2 (Red Hat's QEMU test-device vendor; 0x00f1 is
  * viommu's pasid-testdev, 0x00f2 is used by no QEMU device), revision 1,
  * class 0x00ff (base 0x00, sub-class 0xff, prog-if 0), subsystem
- * 1af4:1100, no INTx pin.  256-byte configuration space.
+ * 1af4:1100, interrupt pin INTA.  256-byte configuration space.
  */
 #ifndef VIOMMU_SIM_PCI_MODEL_REGS_H
 #define VIOMMU_SIM_PCI_MODEL_REGS_H
@@ -30,11 +30,23 @@
 #define SIM_DMA_CMD_SERR            (1u << 8)
 #define SIM_DMA_CMD_INTX_DISABLE    (1u << 10)
 
+#define SIM_DMA_CFG_STATUS_INTX     (1u << 3)   /* config STATUS: pending */
+#define SIM_DMA_CFG_INT_PIN         0x3d        /* RO 1: INTA */
+
 /*
  * Capability list: CAP_PTR -> MSI-X (0x40) -> MSI (0x50) -> end.  The
  * engine's interrupts go out as MSI-X messages while MSI-X is enabled,
- * else as MSI messages while MSI is enabled, else nowhere; both need bus
- * mastering (they are memory writes).
+ * else as MSI messages while MSI is enabled (both need bus mastering:
+ * they are memory writes), else on INTx (PCI Local Bus 3.0, 2.2.6):
+ *
+ * INTx is level-triggered.  An interrupt raised while neither MSI nor
+ * MSI-X is enabled makes INTx pending for its cause, the STATUS bit
+ * (DONE or ERROR) it reports.  It stays pending until the driver
+ * acknowledges it by clearing that bit (write 1 to clear in
+ * SIM_DMA_REG_STATUS), starts the next operation (which clears STATUS),
+ * enables MSI or MSI-X, or the function is reset.  While pending, config
+ * STATUS.INTX (bit 3) reads 1 and, unless COMMAND.INTX_DISABLE is set,
+ * pin INTA is asserted.  No bus mastering needed.
  */
 
 /* MSI-X capability (PCI Local Bus 3.0, 6.8.2). */
@@ -127,7 +139,8 @@
 #define   SIM_DMA_OP_TO_BUFFER      1   /* IOVA SRC -> buffer offset DST */
 #define   SIM_DMA_OP_FROM_BUFFER    2   /* buffer offset SRC -> IOVA DST */
 #define   SIM_DMA_CMD_START         (1u << 31)
-#define SIM_DMA_REG_STATUS      0x34    /* RO except W1C of DONE/ERROR */
+#define SIM_DMA_REG_STATUS      0x34    /* RO except W1C of DONE/ERROR,
+                                         * which acknowledges INTx */
 #define   SIM_DMA_STATUS_DONE       (1u << 0)
 #define   SIM_DMA_STATUS_ERROR      (1u << 1)   /* W1C clears the codes too */
 #define   SIM_DMA_STATUS_ERR_SHIFT  8           /* bits 15:8: SIM_DMA_ERR_* */

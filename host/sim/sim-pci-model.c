@@ -4,7 +4,9 @@
  * MSI-X and MSI.  Register map: sim-pci-model-regs.h.
  *
  * This file is the device as the host's bus sees it (raw accesses); what
- * vfio-pci filters or virtualises for its user is in sim-device.c.  The
+ * vfio-pci filters or virtualises for its user is in sim-device.c.  INTx
+ * (pin A) is a level the model drives into sim_vfio_intx_line() whenever
+ * it may change.  The
  * engine runs synchronously inside the register write that starts it; its
  * requests go through the physical IOMMU (sim_iommu_dma), tagged with the
  * programmed PASID, and only while Bus Master Enable is set.
@@ -42,6 +44,16 @@ typedef struct SimDmaModel {
     uint64_t src, dst, fault_iova, xfer;
     uint32_t len, pasid, irq, status, done_count, err_count, scratch;
     uint8_t buffer[SIM_DMA_BUF_SIZE];
+
+    /*
+     * INTx: the STATUS bits (DONE, ERROR) whose interrupt went out as INTx
+     * (neither MSI nor MSI-X enabled when raised).  The interrupt is
+     * pending while one of them is still set in STATUS and neither MSI
+     * nor MSI-X is enabled; the pin is asserted while it is pending and
+     * COMMAND.INTX_DISABLE is clear.  intx_level: the pin as last driven.
+     */
+    uint32_t intx_causes;
+    bool intx_level;
 } SimDmaModel;
 
 static SimDmaModel *model_of(SimDevice *dev)
@@ -236,13 +248,52 @@ static void msi_poll(SimDmaModel *m)
     }
 }
 
-/* The engine's interrupt: MSI-X while it is enabled, else MSI, else none. */
-static void irq_raise(SimDmaModel *m, unsigned v)
+/* ---- INTx (PCI Local Bus 3.0, 2.2.6, 6.2.2-6.2.3) ----------------------- */
+
+/* A function with MSI or MSI-X enabled must not use its pin (6.8). */
+static bool intx_allowed(const SimDmaModel *m)
+{
+    return !(msix_ctrl(m) & SIM_DMA_MSIX_CTRL_ENABLE) &&
+           !(msi_ctrl(m) & SIM_DMA_MSI_CTRL_ENABLE);
+}
+
+/*
+ * Recompute STATUS.INTX and the pin after anything that may change them:
+ * STATUS (an operation, its acknowledgement), COMMAND, MSI or MSI-X
+ * enable, reset.  The level is recorded before the host hears of it, so
+ * that a nested update (the host touching the device from its handler)
+ * sees its own change.
+ */
+static void intx_update(SimDmaModel *m)
+{
+    uint16_t st = get_le(&m->cfg[CFG_STATUS], 2) & ~SIM_DMA_CFG_STATUS_INTX;
+    bool pending, level;
+
+    m->intx_causes &= m->status;
+    pending = m->intx_causes && intx_allowed(m);
+    put_le(&m->cfg[CFG_STATUS], 2,
+           pending ? st | SIM_DMA_CFG_STATUS_INTX : st);
+    level = pending && !(get_le(&m->cfg[CFG_COMMAND], 2) &
+                         SIM_DMA_CMD_INTX_DISABLE);
+    if (level != m->intx_level) {
+        m->intx_level = level;
+        sim_vfio_intx_line(m->dev, level);
+    }
+}
+
+/*
+ * The engine's interrupt for STATUS bit @cause: MSI-X while it is
+ * enabled, else MSI while it is enabled, else INTx.
+ */
+static void irq_raise(SimDmaModel *m, uint32_t cause, unsigned v)
 {
     if (msix_ctrl(m) & SIM_DMA_MSIX_CTRL_ENABLE) {
         msix_raise(m, v);
-    } else {
+    } else if (msi_ctrl(m) & SIM_DMA_MSI_CTRL_ENABLE) {
         msi_raise(m, v);
+    } else {
+        m->intx_causes |= cause;
+        intx_update(m);
     }
 }
 
@@ -277,6 +328,7 @@ static void cfg_init(SimDmaModel *m)
     put_le(c + 0x2c, 2, SIM_DMA_SUBSYS_VENDOR_ID);
     put_le(c + 0x2e, 2, SIM_DMA_SUBSYS_ID);
     c[0x34] = SIM_DMA_CFG_MSIX;
+    c[SIM_DMA_CFG_INT_PIN] = 1;                     /* INTA */
     c[SIM_DMA_CFG_MSIX] = 0x11;                     /* MSI-X, then MSI */
     c[SIM_DMA_CFG_MSIX + 1] = SIM_DMA_CFG_MSI;
     put_le(c + CFG_MSIX_CTRL, 2, SIM_DMA_MSIX_VECTORS - 1);
@@ -324,6 +376,7 @@ static void cfg_write(SimDmaModel *m, uint64_t off, unsigned size,
     /* enabling, unmasking or bus mastering may release pending messages */
     msix_poll(m);
     msi_poll(m);
+    intx_update(m);
 }
 
 /* ---- the DMA engine ----------------------------------------------------- */
@@ -428,6 +481,7 @@ static void engine_start(SimDmaModel *m, unsigned op)
     m->status = 0;
     m->xfer = 0;
     m->fault_iova = 0;
+    intx_update(m);             /* a new operation clears the old causes */
     err = engine_check(m, op, &pasid);
     if (err == SIM_DMA_ERR_NONE) {
         err = engine_move(m, op, pasid);
@@ -440,15 +494,17 @@ static void engine_start(SimDmaModel *m, unsigned op)
                     (reason << SIM_DMA_STATUS_FAULT_SHIFT);
         m->err_count++;
         if (m->irq & SIM_DMA_IRQ_ERR_EN) {
-            irq_raise(m, (m->irq & SIM_DMA_IRQ_ERR_VEC_MASK) >>
-                         SIM_DMA_IRQ_ERR_VEC_SHIFT);
+            irq_raise(m, SIM_DMA_STATUS_ERROR,
+                      (m->irq & SIM_DMA_IRQ_ERR_VEC_MASK) >>
+                      SIM_DMA_IRQ_ERR_VEC_SHIFT);
         }
         return;
     }
     m->status = SIM_DMA_STATUS_DONE;
     m->done_count++;
     if (m->irq & SIM_DMA_IRQ_DONE_EN) {
-        irq_raise(m, m->irq & SIM_DMA_IRQ_DONE_VEC_MASK);
+        irq_raise(m, SIM_DMA_STATUS_DONE,
+                  m->irq & SIM_DMA_IRQ_DONE_VEC_MASK);
     }
 }
 
@@ -537,6 +593,7 @@ static void reg_write32(SimDmaModel *m, uint64_t off, uint32_t val,
             m->status &= ~(SIM_DMA_STATUS_ERR_MASK |
                            SIM_DMA_STATUS_FAULT_MASK);
         }
+        intx_update(m);         /* the acknowledgement */
         break;
     case SIM_DMA_REG_SCRATCH:
         merge32(&m->scratch, val, mask);
@@ -702,6 +759,8 @@ void sim_model_reset(SimDevice *dev)
     memset(m->buffer, 0, sizeof(m->buffer));
     memset(m->msix + SIM_DMA_MSIX_PBA, 0, (SIM_DMA_MSIX_VECTORS + 7) / 8);
     put_le(&m->cfg[CFG_MSI(PENDING)], 4, 0);
+    m->intx_causes = 0;
+    intx_update(m);             /* deasserts */
 }
 
 int sim_model_init(SimDevice *dev)

@@ -20,8 +20,8 @@
  * from the device's config region.  Every write but those to the MSI
  * capability also goes to the device (the host kernel virtualises what
  * it must), so COMMAND.BME gates the device's DMA and COMMAND.MEM its
- * decoding.  No expansion ROM, no INTx; the MSI-X table and PBA are
- * emulated over the BAR holding them.
+ * decoding.  No expansion ROM; the MSI-X table and PBA are emulated over
+ * the BAR holding them.
  *
  * BARs: a trapped region (pread/pwrite on the BAR's region of the device
  * fd) with, where the region allows mmap, the mmapped areas on top as
@@ -34,6 +34,17 @@
  * through the guest's table or capability, masking, and the vIOMMU's
  * interrupt remapping, as the device's own write would.  The host serves
  * one type at a time, as the guest must use them.
+ *
+ * INTx (QEMU's vfio_intx_*): the device's pin, when the host can signal
+ * it, is the guest's; while neither MSI nor MSI-X is enabled the host's
+ * INTx is bound to an eventfd.  The host masks INTx each time it fires
+ * (level-triggered, automasked); a signal asserts our pin with
+ * pci_set_irq() (so the IOAPIC and interrupt remapping see it as any
+ * device's), and turns the BAR mmaps off so the guest's accesses trap.
+ * The next trapped BAR access is the EOI: the pin drops and the host
+ * unmasks (an interrupt still pending there fires again).  The mmaps come
+ * back once the pin has stayed low for x-intx-mmap-timeout-ms of virtual
+ * time.
  */
 #include <errno.h>
 #include <glib-unix.h>
@@ -50,6 +61,7 @@
 #include "hw/vfio/vfio-device.h"
 #include "host/hostos.h"
 #include "monitor/monitor.h"
+#include "system/timer.h"
 
 #define TYPE_VFIO_PCI           "vfio-pci"
 
@@ -113,6 +125,15 @@ struct VFIOPCIDevice {
     VFIOMSIVector *vectors;
     unsigned nr_vectors;
 
+    /* INTx */
+    uint8_t intx_pin;           /* 1-4 (INTA-D) exposed; 0: none */
+    uint32_t intx_mmap_timeout; /* ms; x-intx-mmap-timeout-ms, 0: never */
+    bool intx_enabled;          /* intx_efd bound on the host */
+    bool intx_pending;          /* pin asserted, waiting for the EOI */
+    int intx_efd;
+    guint intx_watch;
+    QEMUTimer *intx_mmap_timer; /* brings the mmaps back; NULL: no pin */
+
     bool hiod_child;            /* hiod is our child "host-iommu-device" */
     bool iommu_set;             /* the vIOMMU accepted the hiod */
 };
@@ -123,6 +144,8 @@ static const char *vdev_name(VFIOPCIDevice *vdev)
 {
     return vdev->vbasedev.name ? vdev->vbasedev.name : TYPE_VFIO_PCI;
 }
+
+static void vfio_intx_eoi(VFIOPCIDevice *vdev);
 
 /* ------------------------------------------------------------------------
  * BARs: trapped accesses
@@ -142,12 +165,13 @@ static MemTxResult vfio_bar_read(void *opaque, hwaddr addr, uint64_t *data,
                         " failed: %s", vdev_name(vdev), bar->nr, size, addr,
                         strerror(errno));
         *data = size == 8 ? UINT64_MAX : (1ULL << (8 * size)) - 1;
-        return MEMTX_OK;
+    } else {
+        for (unsigned i = 0; i < size; i++) {
+            val |= (uint64_t)buf[i] << (8 * i);
+        }
+        *data = val;
     }
-    for (unsigned i = 0; i < size; i++) {
-        val |= (uint64_t)buf[i] << (8 * i);
-    }
-    *data = val;
+    vfio_intx_eoi(vdev);
     return MEMTX_OK;
 }
 
@@ -167,6 +191,7 @@ static MemTxResult vfio_bar_write(void *opaque, hwaddr addr, uint64_t data,
                         HWADDR_PRIx " failed: %s", vdev_name(vdev), bar->nr,
                         size, addr, strerror(errno));
     }
+    vfio_intx_eoi(vdev);
     return MEMTX_OK;
 }
 
@@ -455,6 +480,178 @@ static void vfio_vectors_disable_all(VFIOPCIDevice *vdev)
 }
 
 /* ------------------------------------------------------------------------
+ * INTx
+ * ------------------------------------------------------------------------ */
+
+/* One SET_IRQS on the INTx index: @flags, count @count, an optional fd. */
+static int vfio_intx_set(VFIOPCIDevice *vdev, uint32_t flags, uint32_t count,
+                         int fd)
+{
+    struct {
+        struct vfio_irq_set hdr;
+        int32_t fd;
+    } set = {
+        .hdr = {
+            .argsz = sizeof(set.hdr) +
+                     (flags & VFIO_IRQ_SET_DATA_EVENTFD ? sizeof(int32_t) : 0),
+            .flags = flags,
+            .index = VFIO_PCI_INTX_IRQ_INDEX,
+            .count = count,
+        },
+        .fd = fd,
+    };
+
+    return hostos_ioctl(vdev->vbasedev.fd, VFIO_DEVICE_SET_IRQS, &set);
+}
+
+static void vfio_mmaps_set_enabled(VFIOPCIDevice *vdev, bool enabled)
+{
+    for (unsigned i = 0; i < PCI_NUM_REGIONS; i++) {
+        for (unsigned j = 0; j < vdev->bars[i].nr_mmaps; j++) {
+            memory_region_set_enabled(&vdev->bars[i].mmaps[j].mr, enabled);
+        }
+    }
+}
+
+static void vfio_intx_mmap_timer_arm(VFIOPCIDevice *vdev)
+{
+    if (vdev->intx_mmap_timeout) {
+        timer_mod(vdev->intx_mmap_timer,
+                  qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) +
+                  vdev->intx_mmap_timeout);
+    }
+}
+
+/* The pin stayed low for the timeout: accesses go to the mmaps again. */
+static void vfio_intx_mmap_timeout(void *opaque)
+{
+    VFIOPCIDevice *vdev = opaque;
+
+    if (vdev->intx_pending) {
+        vfio_intx_mmap_timer_arm(vdev);
+        return;
+    }
+    vfio_mmaps_set_enabled(vdev, true);
+}
+
+/* The host's INTx fired (and is masked there until our EOI). */
+static gboolean vfio_intx_ready(gint fd, GIOCondition cond, gpointer opaque)
+{
+    VFIOPCIDevice *vdev = opaque;
+    uint64_t count;
+
+    if (read(fd, &count, sizeof(count)) != sizeof(count)) {
+        return G_SOURCE_CONTINUE;
+    }
+    vdev->intx_pending = true;
+    pci_irq_assert(&vdev->pdev);
+    vfio_mmaps_set_enabled(vdev, false);
+    vfio_intx_mmap_timer_arm(vdev);
+    return G_SOURCE_CONTINUE;
+}
+
+/*
+ * The guest touched a trapped BAR: take it as the end of its interrupt
+ * handler (QEMU's vfio_pci_intx_eoi).  The pin drops and the host
+ * unmasks; if the device still asserts, the host fires again.
+ */
+static void vfio_intx_eoi(VFIOPCIDevice *vdev)
+{
+    if (!vdev->intx_pending) {
+        return;
+    }
+    vdev->intx_pending = false;
+    pci_irq_deassert(&vdev->pdev);
+    if (vfio_intx_set(vdev, VFIO_IRQ_SET_DATA_NONE |
+                      VFIO_IRQ_SET_ACTION_UNMASK, 1, -1) < 0) {
+        warn_report("vfio %s: failed to unmask INTx: %s", vdev_name(vdev),
+                    strerror(errno));
+    }
+}
+
+/* INTx on the host with an eventfd (a pin, and MSI and MSI-X off). */
+static void vfio_intx_enable(VFIOPCIDevice *vdev)
+{
+    int efd;
+
+    if (!vdev->intx_pin || vdev->intx_enabled || vdev->vectors ||
+        vdev->vbasedev.fd < 0) {
+        return;
+    }
+    efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0) {
+        error_report("vfio %s: INTx: eventfd: %s", vdev_name(vdev),
+                     strerror(errno));
+        return;
+    }
+    if (vfio_intx_set(vdev, VFIO_IRQ_SET_DATA_EVENTFD |
+                      VFIO_IRQ_SET_ACTION_TRIGGER, 1, efd) < 0) {
+        error_report("vfio %s: failed to enable INTx: %s", vdev_name(vdev),
+                     strerror(errno));
+        close(efd);
+        return;
+    }
+    vdev->intx_efd = efd;
+    vdev->intx_watch = g_unix_fd_add_full(G_PRIORITY_HIGH, efd, G_IO_IN,
+                                          vfio_intx_ready, vdev, NULL);
+    vdev->intx_enabled = true;
+}
+
+/* INTx off on the host, our pin low, the mmaps back. */
+static void vfio_intx_disable(VFIOPCIDevice *vdev)
+{
+    if (!vdev->intx_enabled) {
+        return;
+    }
+    timer_del(vdev->intx_mmap_timer);
+    if (vfio_intx_set(vdev, VFIO_IRQ_SET_DATA_NONE |
+                      VFIO_IRQ_SET_ACTION_TRIGGER, 0, -1) < 0) {
+        warn_report("vfio %s: failed to disable INTx: %s", vdev_name(vdev),
+                    strerror(errno));
+    }
+    g_source_remove(vdev->intx_watch);
+    vdev->intx_watch = 0;
+    close(vdev->intx_efd);
+    vdev->intx_efd = -1;
+    vdev->intx_enabled = false;
+    vdev->intx_pending = false;
+    pci_irq_deassert(&vdev->pdev);
+    vfio_mmaps_set_enabled(vdev, true);
+}
+
+/*
+ * The interrupt pin the guest sees: the device's, when the host offers
+ * an INTx it can signal with an eventfd; else none.
+ */
+static void vfio_intx_setup(VFIOPCIDevice *vdev, uint8_t pin)
+{
+    struct vfio_irq_info irq;
+    Error *err = NULL;
+
+    vdev->intx_pin = 0;
+    if (!pin) {
+        return;
+    }
+    if (pin > PCI_NUM_PINS) {
+        warn_report("vfio %s: interrupt pin %u is not INTA-INTD; no INTx",
+                    vdev_name(vdev), pin);
+        return;
+    }
+    if (!vfio_device_get_irq_info(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX,
+                                  &irq, &err)) {
+        warn_report_err(err);
+        return;
+    }
+    if (!(irq.flags & VFIO_IRQ_INFO_EVENTFD) || !irq.count) {
+        return;
+    }
+    vdev->intx_pin = pin;
+    vdev->pdev.config[PCI_INTERRUPT_PIN] = pin;
+    vdev->intx_mmap_timer = timer_new_ms(QEMU_CLOCK_VIRTUAL,
+                                         vfio_intx_mmap_timeout, vdev);
+}
+
+/* ------------------------------------------------------------------------
  * Configuration space
  * ------------------------------------------------------------------------ */
 
@@ -524,8 +721,10 @@ static void vfio_pci_write_config(PCIDevice *pdev, uint32_t addr,
     }
     pci_default_write_config(pdev, addr, val, len);
 
+    /* the host serves INTx only while neither MSI nor MSI-X is on */
     if (msix_present(pdev) && msix_was != msix_enabled(pdev)) {
         if (msix_enabled(pdev)) {
+            vfio_intx_disable(vdev);
             vfio_vectors_enable(vdev, VFIO_PCI_MSIX_IRQ_INDEX,
                                 vdev->msix_entries);
         } else {
@@ -534,12 +733,14 @@ static void vfio_pci_write_config(PCIDevice *pdev, uint32_t addr,
     }
     if (msi_present(pdev) && msi_was != msi_enabled(pdev)) {
         if (msi_enabled(pdev)) {
+            vfio_intx_disable(vdev);
             vfio_vectors_enable(vdev, VFIO_PCI_MSI_IRQ_INDEX,
                                 msi_nr_vectors_allocated(pdev));
         } else {
             vfio_vectors_disable(vdev, VFIO_PCI_MSI_IRQ_INDEX);
         }
     }
+    vfio_intx_enable(vdev);     /* when no vectors are left on the host */
 }
 
 /* Reads the device's config region into pdev->config (256 bytes). */
@@ -571,8 +772,9 @@ static bool vfio_config_read_all(VFIOPCIDevice *vdev, Error **errp)
 
 /*
  * The header as the guest sees it: the device's ids, our BARs, no ROM,
- * no INTx, no BIST; everything in it emulated except STATUS (the
- * device's, but for the capability-list bit).
+ * the device's interrupt pin (vfio_intx_setup), no BIST; everything in
+ * it emulated except STATUS (the device's, but for the capability-list
+ * bit).
  */
 static bool vfio_config_header(VFIOPCIDevice *vdev, Error **errp)
 {
@@ -602,6 +804,7 @@ static bool vfio_config_header(VFIOPCIDevice *vdev, Error **errp)
         vdev->dev_bars[i] = pci_get_long(dev + PCI_BASE_ADDRESS_0 + 4 * i);
     }
     c[PCI_CAPABILITY_LIST] = dev[PCI_CAPABILITY_LIST];
+    vfio_intx_setup(vdev, dev[PCI_INTERRUPT_PIN]);
 
     memset(vdev->emulated, 0, sizeof(vdev->emulated));
     memset(vdev->emulated, 0xff, PCI_CONFIG_HEADER_SIZE);
@@ -843,6 +1046,10 @@ static void vfio_pci_teardown(VFIOPCIDevice *vdev)
     PCIDevice *pdev = &vdev->pdev;
     VFIODevice *vbasedev = &vdev->vbasedev;
 
+    vfio_intx_disable(vdev);
+    timer_free(vdev->intx_mmap_timer);
+    vdev->intx_mmap_timer = NULL;
+    vdev->intx_pin = 0;
     vfio_vectors_disable_all(vdev);
     msix_uninit(pdev);
     vdev->msix_cap = 0;
@@ -966,6 +1173,7 @@ static bool vfio_pci_setup(VFIOPCIDevice *vdev, Error **errp)
     if (!vfio_config_capabilities(vdev, &err)) {
         goto fail;
     }
+    vfio_intx_enable(vdev);
     return true;
 
 fail:
@@ -991,9 +1199,9 @@ static void vfio_pci_exit(PCIDevice *pdev)
 }
 
 /*
- * After the core restored config space: the host side follows, MSI and
- * MSI-X off, a function reset, and the restored COMMAND (no decoding, no
- * bus mastering) written to the device.
+ * After the core restored config space: the host side follows, MSI,
+ * MSI-X and INTx off, a function reset, the restored COMMAND (no
+ * decoding, no bus mastering) written to the device, and INTx on again.
  */
 static void vfio_pci_reset(PCIDevice *pdev)
 {
@@ -1004,6 +1212,7 @@ static void vfio_pci_reset(PCIDevice *pdev)
     if (vbasedev->fd < 0) {
         return;
     }
+    vfio_intx_disable(vdev);
     vfio_vectors_disable_all(vdev);
     if ((vbasedev->info.flags & VFIO_DEVICE_FLAGS_RESET) &&
         hostos_ioctl(vbasedev->fd, VFIO_DEVICE_RESET, NULL) < 0) {
@@ -1016,6 +1225,7 @@ static void vfio_pci_reset(PCIDevice *pdev)
         warn_report("vfio %s: restoring COMMAND failed: %s", vdev_name(vdev),
                     strerror(errno));
     }
+    vfio_intx_enable(vdev);
 }
 
 /* ------------------------------------------------------------------------
@@ -1061,6 +1271,7 @@ static void vfio_pci_set_fd(Object *obj, const char *str, Error **errp)
 static void vfio_pci_instance_init(Object *obj)
 {
     vfio_device_init(&VFIO_PCI(obj)->vbasedev);
+    VFIO_PCI(obj)->intx_efd = -1;
 }
 
 static void vfio_pci_instance_finalize(Object *obj)
@@ -1084,6 +1295,8 @@ static const Property vfio_pci_props[] = {
     DEFINE_PROP_LINK("iommufd", VFIOPCIDevice, iommufd, TYPE_IOMMUFD_BACKEND,
                      IOMMUFDBackend *),
     DEFINE_PROP_BOOL("x-no-mmap", VFIOPCIDevice, no_mmap, false),
+    DEFINE_PROP_UINT32("x-intx-mmap-timeout-ms", VFIOPCIDevice,
+                       intx_mmap_timeout, 1100),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -94,6 +94,9 @@ static void test_startup_errors(void)
                                "-display none", "nosuchmachine");
     qtest_expect_startup_error("-machine none -accel nosuchaccel "
                                "-display none", "nosuchaccel");
+    qtest_expect_startup_error("-machine none,accel=qtest -accel qtest",
+                               "The -accel and \"-machine accel=\" options "
+                               "are incompatible");
     qtest_expect_startup_error("-machine none -accel qtest -display none "
                                "-object nosuchtype,id=o1", "nosuchtype");
     qtest_expect_startup_error("-machine none -accel qtest -display none "
@@ -166,6 +169,43 @@ static void test_object_help(void)
     g_assert_cmpstr(out, !=, "");
 }
 
+/*
+ * An accelerator that cannot start is reported and the next one of the
+ * list tried, for -accel given twice and for -machine accel=A:B; the last
+ * failure is fatal.  (The qtest socket cannot be opened, so each run ends
+ * right after choosing its accelerator.)
+ */
+static void test_accel_fallback(void)
+{
+    static const char *const lists[] = {
+        "-machine none -accel nosuch -accel qtest",
+        "-machine none,accel=nosuch:qtest",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
+        g_autofree char *args = g_strdup_printf(
+            "%s -qtest unix:/nonexistent/test-cli.sock", lists[i]);
+        int status;
+        g_autofree char *err = qtest_run_binary(args, &status, NULL);
+
+        g_assert_cmpint(status, ==, 1);
+        g_assert_nonnull(strstr(err, "invalid accelerator nosuch\n"));
+        g_assert_nonnull(strstr(err, "falling back to qtest\n"));
+        /* qtest was initialised: it tried its socket */
+        g_assert_nonnull(strstr(err, "/nonexistent/test-cli.sock"));
+    }
+    {
+        int status;
+        g_autofree char *err = qtest_run_binary(
+            "-machine none,accel=nosuch:other", &status, NULL);
+
+        g_assert_cmpint(status, ==, 1);
+        g_assert_true(g_str_has_suffix(err, "falling back to other\n"
+                                       "viommu-system-x86_64: invalid "
+                                       "accelerator other\n"));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -173,6 +213,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/help-lists-options", test_help);
     g_test_add_func("/cli/unknown-option-exits-1", test_bad_option);
     g_test_add_func("/cli/startup-errors-exit-1", test_startup_errors);
+    g_test_add_func("/cli/accel-fallback", test_accel_fallback);
     g_test_add_func("/cli/device-errors-exit-1", test_device_errors);
     g_test_add_func("/cli/object-errors-exit-1", test_object_errors);
     g_test_add_func("/cli/device-help", test_device_help);

@@ -29,6 +29,10 @@
                         "id=vfio0,iommufd=fd0 "
 
 #define PCI_COMMAND     0x04
+#define PCI_STATUS      0x06
+#define PCI_INTERRUPT_LINE 0x3c
+#define PCI_INTERRUPT_PIN  0x3d
+#define PCI_COMMAND_INTX_DISABLE 0x400
 #define MSI_ADDR        0xfee00000ULL
 #define MSI_DATA(v)     (0x4100u + (v))
 
@@ -95,8 +99,8 @@ static void test_config_and_bar(gconstpointer opaque)
                     SIM_DMA_CLASS);
     g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, 0x2c), ==,
                     SIM_DMA_SUBSYS_VENDOR_ID);
-    /* no INTx pin; MSI-X, then MSI (64-bit, maskable, 4 vectors) */
-    g_assert_cmpuint(qpci_config_readb(s, 0, VFIO_DEVFN, 0x3d), ==, 0);
+    /* INTA; MSI-X, then MSI (64-bit, maskable, 4 vectors) */
+    g_assert_cmpuint(qpci_config_readb(s, 0, VFIO_DEVFN, 0x3d), ==, 1);
     g_assert_cmpuint(qpci_config_readb(s, 0, VFIO_DEVFN, 0x34), ==,
                      SIM_DMA_CFG_MSIX);
     g_assert_cmphex(qpci_config_readw(s, 0, VFIO_DEVFN, SIM_DMA_CFG_MSIX), ==,
@@ -167,6 +171,158 @@ static void test_dma_no_viommu(gconstpointer opaque)
     g_assert_cmpuint(simdma_status_error(simdma_copy(&d, GPA_SRC, GPA_DST,
                                                      16)), ==,
                      SIM_DMA_ERR_NO_BME);
+    qtest_quit(s);
+}
+
+/*
+ * The GSI q35 routes pin @pin (INTA = 0) of a device at root-bus slot
+ * @slot (0-24) to: PIRQ[(slot + pin) % 4 + 4], PIRQ A-H = GSI 16-23
+ * (docs/pci.md, "INTx routing").
+ */
+static int q35_intx_gsi(int slot, int pin)
+{
+    return 16 + (slot + pin) % 4 + 4;
+}
+
+static bool intx_status(QTestState *s)
+{
+    return qpci_config_readw(s, 0, VFIO_DEVFN, PCI_STATUS) &
+           SIM_DMA_CFG_STATUS_INTX;
+}
+
+/* The driver's acknowledgement: DONE/ERROR written 1 to clear. */
+static void intx_ack(SimDma *d)
+{
+    simdma_writel(d, SIM_DMA_REG_STATUS,
+                  SIM_DMA_STATUS_DONE | SIM_DMA_STATUS_ERROR);
+}
+
+/*
+ * BAR2 past the MSI-X table and PBA, where the device implements nothing:
+ * a trapped write is dropped (the sim host drops what the model does not
+ * implement), a write through the mmap stays in the shared page.  So a
+ * value written there reads back only while the BAR mmaps are enabled.
+ */
+#define BAR2_SPARE      0x400
+
+static bool bar2_mmapped(SimDma *d, uint32_t probe)
+{
+    qtest_writel(d->s, d->bar2 + BAR2_SPARE, probe);
+    return qtest_readl(d->s, d->bar2 + BAR2_SPARE) == probe;
+}
+
+/*
+ * INTx without MSI or MSI-X: the engine's interrupt is the device's pin
+ * INTA, delivered through the host's INTx eventfd to vfio-pci's pin and
+ * on to the IOAPIC input q35 routes it to.  Every trapped BAR access is
+ * an EOI: the pin drops and the host unmasks, and fires again while the
+ * device still asserts; the driver's acknowledgement (STATUS W1C) ends it.
+ */
+static void test_dma_intx(gconstpointer opaque)
+{
+    Backend b = GPOINTER_TO_INT(opaque);
+    QTestState *s = qtest_initf("-M q35 -m 128M " SIM_ARGS "%s",
+                                backend_args(b));
+    int gsi = q35_intx_gsi(VFIO_DEVFN >> 3, 0);
+    uint8_t msix = SIM_DMA_CFG_MSIX + 2;
+    SimDma d;
+
+    g_assert_cmpuint(qpci_config_readb(s, 0, VFIO_DEVFN, PCI_INTERRUPT_PIN),
+                     ==, 1);
+    g_assert_cmpuint(qpci_config_readb(s, 0, VFIO_DEVFN, PCI_INTERRUPT_LINE),
+                     ==, gsi);
+    qtest_irq_intercept_in(s, "ioapic");
+    simdma_init(&d, s, 0, VFIO_DEVFN);
+    g_assert_false(qtest_get_irq(s, gsi));
+    g_assert_false(intx_status(s));
+    g_assert_true(bar2_mmapped(&d, 0x5a5a5a5a));
+
+    /* a completion raises the pin; STATUS.INTX says so */
+    g_assert_true(simdma_copy_lands(&d, GPA_SRC, GPA_SRC, GPA_DST, GPA_DST,
+                                    LEN, 1));
+    g_assert_true(qtest_get_irq(s, gsi));
+    g_assert_true(intx_status(s));
+    /* an access that does not acknowledge: EOI, the host fires again */
+    g_assert_cmpuint(simdma_readl(&d, SIM_DMA_REG_DONE_COUNT), ==, 1);
+    g_assert_true(qtest_get_irq(s, gsi));
+    /* while it is raised the BAR mmaps are off: BAR2 accesses trap too */
+    g_assert_false(bar2_mmapped(&d, 0x11111111));
+    /* past the mmap timeout, still raised: still off */
+    qtest_clock_step(s, 2000 * 1000 * 1000LL);
+    g_assert_true(qtest_get_irq(s, gsi));
+    g_assert_false(bar2_mmapped(&d, 0x22222222));
+    /* the driver acknowledges: the pin drops and stays low */
+    intx_ack(&d);
+    g_assert_false(qtest_get_irq(s, gsi));
+    g_assert_false(intx_status(s));
+    g_assert_cmpuint(simdma_readl(&d, SIM_DMA_REG_DONE_COUNT), ==, 1);
+    g_assert_false(qtest_get_irq(s, gsi));
+    /* the mmaps come back once the pin stayed low for 1100 ms */
+    g_assert_false(bar2_mmapped(&d, 0x33333333));
+    qtest_clock_step(s, 1000 * 1000 * 1000LL);
+    g_assert_false(bar2_mmapped(&d, 0x44444444));
+    qtest_clock_step(s, 200 * 1000 * 1000LL);
+    g_assert_true(bar2_mmapped(&d, 0x55555555));
+
+    /* a second completion raises it again, and so does a failure */
+    g_assert_cmphex(simdma_copy(&d, GPA_SRC, GPA_DST2, LEN), ==,
+                    SIM_DMA_STATUS_DONE);
+    g_assert_true(qtest_get_irq(s, gsi));
+    intx_ack(&d);
+    g_assert_false(qtest_get_irq(s, gsi));
+    g_assert_cmpuint(simdma_status_error(simdma_copy(&d, GPA_SRC, 0x40000000,
+                                                     16)), ==,
+                     SIM_DMA_ERR_FAULT);
+    g_assert_true(qtest_get_irq(s, gsi));
+    intx_ack(&d);
+    g_assert_false(qtest_get_irq(s, gsi));
+
+    /* COMMAND.INTX_DISABLE blocks the pin; STATUS.INTX shows it anyway */
+    qpci_config_writew(s, 0, VFIO_DEVFN, PCI_COMMAND,
+                       SIM_DMA_CMD_MEM | SIM_DMA_CMD_BME |
+                       PCI_COMMAND_INTX_DISABLE);
+    g_assert_cmphex(simdma_copy(&d, GPA_SRC, GPA_DST, LEN), ==,
+                    SIM_DMA_STATUS_DONE);
+    g_assert_false(qtest_get_irq(s, gsi));
+    g_assert_true(intx_status(s));
+    /* enabled again, the interrupt still pending is delivered */
+    qpci_config_writew(s, 0, VFIO_DEVFN, PCI_COMMAND,
+                       SIM_DMA_CMD_MEM | SIM_DMA_CMD_BME);
+    g_assert_true(qtest_get_irq(s, gsi));
+    intx_ack(&d);
+    g_assert_false(qtest_get_irq(s, gsi));
+
+    /* MSI-X on: no INTx, the completion is the MSI-X message */
+    simdma_msix_on(&d, 2, MSI_ADDR, MSI_DATA(0));
+    g_assert_cmphex(simdma_copy(&d, GPA_SRC, GPA_DST, LEN), ==,
+                    SIM_DMA_STATUS_DONE);
+    expect_msi(s, MSI_DATA(0));
+    g_assert_false(qtest_get_irq(s, gsi));
+    g_assert_false(intx_status(s));
+    /* MSI-X off: INTx again, and no message */
+    qpci_config_writew(s, 0, VFIO_DEVFN, msix, 0);
+    g_assert_cmphex(simdma_copy(&d, GPA_SRC, GPA_DST, LEN), ==,
+                    SIM_DMA_STATUS_DONE);
+    g_assert_true(qtest_get_irq(s, gsi));
+    g_assert_false(qtest_msi_pop(s, &(uint64_t){ 0 }, &(uint32_t){ 0 }));
+    intx_ack(&d);
+    g_assert_false(qtest_get_irq(s, gsi));
+
+    /* system_reset with the pin asserted leaves it low; INTx works after */
+    g_assert_cmphex(simdma_copy(&d, GPA_SRC, GPA_DST, LEN), ==,
+                    SIM_DMA_STATUS_DONE);
+    g_assert_true(qtest_get_irq(s, gsi));
+    qtest_qmp_assert_success(s, "{\"execute\": \"system_reset\"}");
+    qtest_qmp_eventwait(s, "RESET");
+    g_assert_false(qtest_get_irq(s, gsi));
+    g_assert_false(intx_status(s));
+    simdma_init(&d, s, 0, VFIO_DEVFN);
+    g_assert_false(qtest_get_irq(s, gsi));
+    g_assert_cmphex(simdma_copy(&d, GPA_SRC, GPA_DST, LEN), ==,
+                    SIM_DMA_STATUS_DONE);
+    g_assert_true(qtest_get_irq(s, gsi));
+    intx_ack(&d);
+    g_assert_false(qtest_get_irq(s, gsi));
     qtest_quit(s);
 }
 
@@ -761,6 +917,10 @@ int main(int argc, char **argv)
                          GINT_TO_POINTER(LEGACY), test_dma_msi);
     g_test_add_data_func("/vfio-pci/iommufd/no-viommu/dma-lands-msi",
                          GINT_TO_POINTER(IOMMUFD), test_dma_msi);
+    g_test_add_data_func("/vfio-pci/legacy/no-viommu/dma-intx",
+                         GINT_TO_POINTER(LEGACY), test_dma_intx);
+    g_test_add_data_func("/vfio-pci/iommufd/no-viommu/dma-intx",
+                         GINT_TO_POINTER(IOMMUFD), test_dma_intx);
     g_test_add_data_func("/vfio-pci/legacy/intel-iommu/ir/msi-remapped",
                          GINT_TO_POINTER(LEGACY), test_vtd_msi_remapped);
     g_test_add_data_func("/vfio-pci/iommufd/intel-iommu/ir/msi-remapped",

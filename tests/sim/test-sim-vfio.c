@@ -561,10 +561,10 @@ static void test_device_info(void)
     ri.argsz = 31;
     ERR(IOC(l.h, l.fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL);
 
-    /* IRQs: no INTx pin, 4 MSI, 8 MSI-X, no AER (not PCIe), one REQ */
+    /* IRQs: INTx (pin A), 4 MSI, 8 MSI-X, no AER (not PCIe), one REQ */
     ii.index = VFIO_PCI_INTX_IRQ_INDEX;
     OK(IOC(l.h, l.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
-    EQ(ii.count, 0);
+    EQ(ii.count, 1);
     EQ(ii.flags, VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
        VFIO_IRQ_INFO_AUTOMASKED);
     ii.index = VFIO_PCI_MSI_IRQ_INDEX;
@@ -768,6 +768,209 @@ static void test_legacy_dma(void)
     mem_free(&m);
 }
 
+/* ---- INTx (vfio_pci_intrs.c) -------------------------------------------- */
+
+#define INTX    VFIO_PCI_INTX_IRQ_INDEX
+
+static int intx_set(Legacy *l, uint32_t flags, unsigned count, int32_t fd)
+{
+    if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+        return set_irqs(l->h, l->fd, INTX, flags, 0, count, &fd, sizeof(fd));
+    }
+    if (flags & VFIO_IRQ_SET_DATA_BOOL) {
+        uint8_t b = fd;
+
+        return set_irqs(l->h, l->fd, INTX, flags, 0, count, &b, 1);
+    }
+    return set_irqs(l->h, l->fd, INTX, flags, 0, count, NULL, 0);
+}
+
+/* The device asserts INTA: an operation with length 0 fails at once. */
+static void intx_assert(Legacy *l)
+{
+    EQ(status_err(engine(l->h, l->fd, SIM_DMA_OP_COPY, 0, 0, 0, 0)),
+       SIM_DMA_ERR_BAD_LEN);
+}
+
+/* The driver's acknowledgement (STATUS W1C): the device deasserts. */
+static void intx_ack(Legacy *l)
+{
+    wr(l->h, l->fd, SIM_DMA_BAR_REGS, SIM_DMA_REG_STATUS, 4,
+       SIM_DMA_STATUS_DONE | SIM_DMA_STATUS_ERROR);
+}
+
+/* STATUS.INTX of the raw device. */
+static bool intx_status_bit(Legacy *l)
+{
+    uint64_t st = 0;
+
+    OK(sim_device_reg_read(l->dev, CFG, 6, 2, &st));
+    return st & SIM_DMA_CFG_STATUS_INTX;
+}
+
+static void test_intx(void)
+{
+    const uint32_t evt = VFIO_IRQ_SET_DATA_EVENTFD |
+                         VFIO_IRQ_SET_ACTION_TRIGGER;
+    const uint32_t none = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+    const uint32_t unmask = VFIO_IRQ_SET_DATA_NONE |
+                            VFIO_IRQ_SET_ACTION_UNMASK;
+    const uint32_t mask = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK;
+    const uint32_t bool_ = VFIO_IRQ_SET_DATA_BOOL;
+    int fds = count_fds();
+    int32_t e = eventfd(0, EFD_NONBLOCK), u = eventfd(0, EFD_NONBLOCK);
+    int32_t e2 = eventfd(0, EFD_NONBLOCK), pipefd[2];
+    uint64_t one = 1, cmd;
+    Legacy l;
+
+    OK(pipe(pipefd));
+    legacy_up(&l, HOST_TEXT, VFIO_TYPE1v2_IOMMU);
+    EQ(rd(l.h, l.fd, CFG, SIM_DMA_CFG_INT_PIN, 1), 1);
+
+    /* off: loopback, mask, unmask and disable are refused; fd -1 is a no-op */
+    ERR(intx_set(&l, none, 1, 0), EINVAL);
+    ERR(intx_set(&l, none, 0, 0), EINVAL);
+    ERR(intx_set(&l, mask, 1, 0), EINVAL);
+    ERR(intx_set(&l, unmask, 1, 0), EINVAL);
+    ERR(intx_set(&l, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+                 1, u), EINVAL);
+    ERR(set_irqs(l.h, l.fd, INTX, evt, 0, 2, (int32_t[2]){ e, e }, 8),
+        EINVAL);
+    OK(intx_set(&l, evt, 1, -1));
+    ERR(intx_set(&l, evt, 1, pipefd[0]), EINVAL);
+    ERR(intx_set(&l, evt, 1, 1000), EBADF);
+
+    /* on: an assertion signals once and masks */
+    OK(intx_set(&l, evt, 1, e));
+    EQ(efd_take(e), 0);
+    intx_assert(&l);
+    g_assert_true(intx_status_bit(&l));
+    EQ(rd(l.h, l.fd, CFG, 6, 2) & SIM_DMA_CFG_STATUS_INTX,
+       SIM_DMA_CFG_STATUS_INTX);
+    EQ(efd_take(e), 1);
+    intx_ack(&l);
+    g_assert_false(intx_status_bit(&l));
+    intx_assert(&l);
+    EQ(efd_take(e), 0);                 /* masked */
+    /* unmask while the device still asserts: fires again (and masks) */
+    OK(intx_set(&l, unmask, 1, 0));
+    EQ(efd_take(e), 1);
+    OK(intx_set(&l, bool_ | VFIO_IRQ_SET_ACTION_UNMASK, 1, 0));
+    EQ(efd_take(e), 0);                 /* BOOL 0: nothing */
+    OK(intx_set(&l, unmask, 1, 0));
+    EQ(efd_take(e), 1);
+    /* acknowledged, then unmasked: no signal; the next assertion signals */
+    intx_ack(&l);
+    OK(intx_set(&l, unmask, 1, 0));
+    EQ(efd_take(e), 0);
+    intx_assert(&l);
+    EQ(efd_take(e), 1);
+    intx_ack(&l);
+    OK(intx_set(&l, unmask, 1, 0));
+    EQ(efd_take(e), 0);
+
+    /* MASK by the user (BOOL 1): held until UNMASK (BOOL 1) */
+    OK(intx_set(&l, bool_ | VFIO_IRQ_SET_ACTION_MASK, 1, 1));
+    intx_assert(&l);
+    EQ(efd_take(e), 0);
+    OK(intx_set(&l, bool_ | VFIO_IRQ_SET_ACTION_UNMASK, 1, 1));
+    EQ(efd_take(e), 1);
+    intx_ack(&l);
+    OK(intx_set(&l, unmask, 1, 0));
+    ERR(intx_set(&l, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK,
+                 1, u), ENOTTY);
+    ERR(intx_set(&l, mask, 0, 0), EINVAL);
+    ERR(intx_set(&l, mask | VFIO_IRQ_SET_ACTION_UNMASK, 1, 0), ENOTTY);
+
+    /* loopback: DATA_NONE, DATA_BOOL 1 signal; BOOL 0 does not */
+    OK(intx_set(&l, none, 1, 0));
+    EQ(efd_take(e), 1);
+    OK(intx_set(&l, bool_ | VFIO_IRQ_SET_ACTION_TRIGGER, 1, 0));
+    EQ(efd_take(e), 0);
+    OK(intx_set(&l, bool_ | VFIO_IRQ_SET_ACTION_TRIGGER, 1, 1));
+    EQ(efd_take(e), 1);
+
+    /* an unmask eventfd: a write to it unmasks (seen at the next access) */
+    ERR(intx_set(&l, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+                 1, pipefd[0]), EINVAL);
+    OK(intx_set(&l, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+                1, u));
+    intx_assert(&l);
+    EQ(efd_take(e), 1);
+    EQ(write(u, &one, sizeof(one)), sizeof(one));
+    EQ(rd(l.h, l.fd, SIM_DMA_BAR_REGS, SIM_DMA_REG_ID, 4), SIM_DMA_ID_VALUE);
+    EQ(efd_take(e), 1);                 /* still asserted: again */
+    intx_ack(&l);
+    EQ(write(u, &one, sizeof(one)), sizeof(one));
+    EQ(rd(l.h, l.fd, SIM_DMA_BAR_REGS, SIM_DMA_REG_ID, 4), SIM_DMA_ID_VALUE);
+    EQ(efd_take(e), 0);
+    intx_assert(&l);
+    EQ(efd_take(e), 1);
+    OK(intx_set(&l, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+                1, -1));
+    intx_ack(&l);
+    OK(intx_set(&l, unmask, 1, 0));
+
+    /* the user's COMMAND.INTX_DISABLE is virtual, and masks */
+    cmd = rd(l.h, l.fd, CFG, 4, 2);
+    wr(l.h, l.fd, CFG, 4, 2, cmd | SIM_DMA_CMD_INTX_DISABLE);
+    EQ(rd(l.h, l.fd, CFG, 4, 2) & SIM_DMA_CMD_INTX_DISABLE,
+       SIM_DMA_CMD_INTX_DISABLE);
+    {
+        uint64_t phys = 0;
+
+        OK(sim_device_reg_read(l.dev, CFG, 4, 2, &phys));
+        EQ(phys & SIM_DMA_CMD_INTX_DISABLE, 0);
+    }
+    intx_assert(&l);
+    EQ(efd_take(e), 0);
+    OK(intx_set(&l, unmask, 1, 0));
+    EQ(efd_take(e), 0);                 /* no unmask while disabled */
+    wr(l.h, l.fd, CFG, 4, 2, cmd & ~SIM_DMA_CMD_INTX_DISABLE);
+    EQ(efd_take(e), 1);                 /* pending: delivered on enable */
+    intx_ack(&l);
+    OK(intx_set(&l, unmask, 1, 0));
+
+    /* one type at a time */
+    ERR(msix_eventfds(l.h, l.fd, 0, 1, &e2), EINVAL);
+    ERR(set_irqs(l.h, l.fd, VFIO_PCI_MSI_IRQ_INDEX, evt, 0, 1, &e2, 4),
+        EINVAL);
+    OK(intx_set(&l, none, 0, 0));       /* disable */
+    intx_assert(&l);
+    EQ(efd_take(e), 0);
+    OK(msix_eventfds(l.h, l.fd, 0, 1, &e2));
+    ERR(intx_set(&l, evt, 1, e), EINVAL);
+    ERR(intx_set(&l, none, 1, 0), EINVAL);
+    g_assert_false(intx_status_bit(&l));    /* MSI-X on: no INTx */
+    OK(set_irqs(l.h, l.fd, VFIO_PCI_MSIX_IRQ_INDEX, none, 0, 0, NULL, 0));
+    /* enabled with the device asserting: fires at once */
+    g_assert_true(intx_status_bit(&l));
+    OK(intx_set(&l, evt, 1, e));
+    EQ(efd_take(e), 1);
+    /* reset deasserts */
+    OK(IOCV(l.h, l.fd, VFIO_DEVICE_RESET, 0));
+    g_assert_false(intx_status_bit(&l));
+    OK(intx_set(&l, unmask, 1, 0));
+    EQ(efd_take(e), 0);
+    /* fd -1 disables */
+    OK(intx_set(&l, evt, 1, -1));
+    ERR(intx_set(&l, none, 1, 0), EINVAL);
+
+    /* close tears INTx down: our eventfds are all the host had */
+    OK(intx_set(&l, evt, 1, e));
+    OK(intx_set(&l, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+                1, u));
+    OK(sim_close(l.h, l.fd));
+    l.fd = -1;
+    legacy_down(&l);
+    close(e);
+    close(u);
+    close(e2);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    EQ(count_fds(), fds);
+}
+
 static void test_set_irqs(void)
 {
     int fds = count_fds();
@@ -797,8 +1000,8 @@ static void test_set_irqs(void)
     ERR(set_irqs(l.h, l.fd, msix, none | (1u << 6), 0, 1, NULL, 0), EINVAL);
     ERR(set_irqs(l.h, l.fd, msix, none | VFIO_IRQ_SET_DATA_BOOL, 0, 1,
                  bools, 1), EINVAL);
-    /* no INTx pin; MSI has 4 vectors */
-    ERR(set_irqs(l.h, l.fd, VFIO_PCI_INTX_IRQ_INDEX, evt, 0, 1, e, 4), EINVAL);
+    /* INTx has one "vector"; MSI has 4 */
+    ERR(set_irqs(l.h, l.fd, VFIO_PCI_INTX_IRQ_INDEX, evt, 1, 1, e, 4), EINVAL);
     ERR(set_irqs(l.h, l.fd, VFIO_PCI_MSI_IRQ_INDEX, evt, 4, 1, e, 4), EINVAL);
     ERR(set_irqs(l.h, l.fd, msix, evt, 8, 1, e, 4), EINVAL);
     ERR(set_irqs(l.h, l.fd, msix, evt, 6, 3, e, 12), EINVAL);
@@ -1825,6 +2028,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sim/vfio/device/config-virtualised",
                     test_device_config);
     g_test_add_func("/sim/vfio/device/set-irqs-eventfds", test_set_irqs);
+    g_test_add_func("/sim/vfio/device/intx-automask-unmask-exclusive",
+                    test_intx);
     g_test_add_func("/sim/vfio/device/msi-config-virtualised",
                     test_msi_config);
     g_test_add_func("/sim/vfio/device/msi-eventfds-mask-exclusive",
