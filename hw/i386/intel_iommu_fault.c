@@ -50,8 +50,13 @@ void vtd_event_unmask(IntelIOMMUState *s, unsigned ctl_reg, unsigned data_reg,
     uint32_t ctl = vtd_get_long(s, ctl_reg);
 
     if (!(ctl & VTD_ECTL_IM) && (ctl & VTD_ECTL_IP)) {
-        vtd_generate_event_msi(s, data_reg, addr_reg, uaddr_reg);
+        /*
+         * IP clears as the message goes out.  The guest may point the
+         * message at this very register: its write must find nothing
+         * pending, or the message would re-send itself forever.
+         */
         vtd_set_clear_mask_long(s, ctl_reg, VTD_ECTL_IP, 0);
+        vtd_generate_event_msi(s, data_reg, addr_reg, uaddr_reg);
     }
 }
 
