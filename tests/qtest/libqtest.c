@@ -879,6 +879,17 @@ char *qtest_qom_get_str(QTestState *s, const char *path, const char *prop)
     return g_strdup(json_node_get_string(n));
 }
 
+void qtest_assert_alive(QTestState *s)
+{
+    g_autofree char *reply = qtest_raw_cmd(s, "endianness");
+    JsonObject *rsp;
+
+    g_assert_cmpstr(reply, ==, "OK little");
+    rsp = qtest_qmp(s, "{\"execute\": \"query-status\"}");
+    g_assert_false(qmp_rsp_is_err(rsp));
+    json_object_unref(rsp);
+}
+
 void qtest_qmp_assert_success(QTestState *s, const char *fmt, ...)
 {
     JsonObject *rsp;

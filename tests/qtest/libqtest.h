@@ -98,6 +98,11 @@ JsonNode *qtest_qom_get(QTestState *s, const char *path, const char *prop);
 int64_t qtest_qom_get_int(QTestState *s, const char *path, const char *prop);
 bool qtest_qom_get_bool(QTestState *s, const char *path, const char *prop);
 char *qtest_qom_get_str(QTestState *s, const char *path, const char *prop);
+/*
+ * Asserts the emulator still serves both channels: qtest answers
+ * "endianness" and QMP "query-status" succeeds.
+ */
+void qtest_assert_alive(QTestState *s);
 /* device_add DRIVER with id and extra JSON members ("" for none). */
 void qtest_qmp_device_add(QTestState *s, const char *driver, const char *id,
                           const char *extra_json_members);

@@ -26,17 +26,6 @@ static const char *const number_words[] = {
     "0xb0000000", "4096", "0x1000000000", "abc", "0x40000", "010", "",
 };
 
-static void assert_alive(QTestState *s)
-{
-    g_autofree char *reply = qtest_raw_cmd(s, "endianness");
-    JsonObject *rsp;
-
-    g_assert_cmpstr(reply, ==, "OK little");
-    rsp = qtest_qmp(s, "{\"execute\": \"query-status\"}");
-    g_assert_false(qmp_rsp_is_err(rsp));
-    json_object_unref(rsp);
-}
-
 /* Random qtest command lines built from the protocol's own words. */
 static void test_qtest_words(void)
 {
@@ -71,7 +60,7 @@ static void test_qtest_words(void)
                           g_str_has_prefix(reply, "ERR"));
             g_string_free(line, true);
         }
-        assert_alive(s);
+        qtest_assert_alive(s);
     }
     g_rand_free(rand);
     qtest_quit(s);
@@ -119,7 +108,7 @@ static void test_qmp_garbage(void)
             g_assert_nonnull(strstr(line, "\"error\""));
         }
     }
-    assert_alive(s);
+    qtest_assert_alive(s);
     g_rand_free(rand);
     qtest_quit(s);
 }
@@ -163,7 +152,7 @@ static void test_qmp_bad_arguments(void)
         json_object_unref(rsp);
         g_string_free(cmd, true);
     }
-    assert_alive(s);
+    qtest_assert_alive(s);
     g_rand_free(rand);
     qtest_quit(s);
 }

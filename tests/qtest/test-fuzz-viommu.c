@@ -176,17 +176,6 @@ static void dma_stats_check(void)
 
 /* --- Common checks -------------------------------------------------------- */
 
-static void assert_alive(QTestState *s)
-{
-    g_autofree char *reply = qtest_raw_cmd(s, "endianness");
-    JsonObject *rsp;
-
-    g_assert_cmpstr(reply, ==, "OK little");
-    rsp = qtest_qmp(s, "{\"execute\": \"query-status\"}");
-    g_assert_false(qmp_rsp_is_err(rsp));
-    json_object_unref(rsp);
-}
-
 static void system_reset(QTestState *s)
 {
     qtest_qmp_assert_success(s, "{\"execute\": \"system_reset\"}");
@@ -886,7 +875,7 @@ static void test_vtd(gconstpointer opaque)
             vtd_op(&f);
         }
         qtest_msi_clear(f.t.s);
-        assert_alive(f.t.s);
+        qtest_assert_alive(f.t.s);
         g_test_message("batch %d: nr-hwpts %" G_GINT64_FORMAT, b,
                        qtest_qom_get_int(f.t.s, HOST, "nr-hwpts"));
     }
@@ -925,7 +914,7 @@ static void test_event_to_own_ectl(void)
     vtd_writel(&t, VTD_REG_IEDATA, 0);
     vtd_writel(&t, VTD_REG_IEADDR, VTD_BASE + VTD_REG_IECTL);
     vtd_writel(&t, VTD_REG_IECTL, 0);
-    assert_alive(t.s);
+    qtest_assert_alive(t.s);
     g_assert_cmphex(vtd_readl(&t, VTD_REG_IECTL), ==, 0);
 
     vtd_writel(&t, VTD_REG_FECTL, VTD_ECTL_IM);
@@ -936,7 +925,7 @@ static void test_event_to_own_ectl(void)
     vtd_writel(&t, VTD_REG_FEDATA, 0);
     vtd_writel(&t, VTD_REG_FEADDR, VTD_BASE + VTD_REG_FECTL);
     vtd_writel(&t, VTD_REG_FECTL, 0);
-    assert_alive(t.s);
+    qtest_assert_alive(t.s);
     g_assert_cmphex(vtd_readl(&t, VTD_REG_FECTL), ==, 0);
     /* the messages went to the register, not to an interrupt */
     g_assert_false(qtest_msi_pop(t.s, &addr, &data));
@@ -1197,7 +1186,7 @@ static void test_viommu(gconstpointer opaque)
         for (int i = 0; i < ops_per_batch(); i++) {
             viommu_op(&f);
         }
-        assert_alive(f.s);
+        qtest_assert_alive(f.s);
     }
     dma_stats_check();
     if (f.plugged) {

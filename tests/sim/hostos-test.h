@@ -30,6 +30,7 @@
 #include "linux-iommufd.h"
 #include "linux-vfio.h"
 #include "sim-pci-model-regs.h"
+#include "../test-fds.h"
 
 #define BDF0        "0000:02:00.0"
 #define BDF1        "0000:02:00.1"
@@ -42,19 +43,6 @@
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
-
-static inline int count_fds(void)
-{
-    GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
-    int n = 0;
-
-    g_assert_nonnull(d);
-    while (g_dir_read_name(d)) {
-        n++;
-    }
-    g_dir_close(d);
-    return n;
-}
 
 /* -object TYPE,id=ID,<json members>; returns the object. */
 static inline Object *add_object(const char *type, const char *id,

@@ -1,19 +1,5 @@
 /* Helpers of the libviommu-sim library tests (see sim-test-common.h). */
-#include <dirent.h>
-
 #include "sim-test-common.h"
-
-int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    while (readdir(d)) {
-        n++;
-    }
-    closedir(d);
-    return n;
-}
 
 /* 0 or the positive errno, so that tests read like the selftest. */
 int ioc(Fx *fx, unsigned long req, void *arg)

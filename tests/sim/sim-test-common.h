@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sim-internal.h"
+#include "../test-fds.h"
 
 #define P SIM_PAGE_SIZE
 #define MSI_START 0xfee00000ull
@@ -40,7 +41,6 @@ typedef struct Fx {
 
 #define BUF_PAGES 64
 
-int count_fds(void);
 int ioc(Fx *fx, unsigned long req, void *arg);
 /* a host from @text, its 0000:02:00.0, /dev/iommu open, a test buffer */
 void fx_open(Fx *fx, const char *text);

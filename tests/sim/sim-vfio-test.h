@@ -22,6 +22,7 @@
 
 #include "sim-internal.h"
 #include "sim-pci-model-regs.h"
+#include "../test-fds.h"
 #ifdef SIM_TEST_VIA_LIBC
 #include "sim-test-libc.h"
 #endif
@@ -32,19 +33,6 @@
 #define HOST_TEXT   ";device:bdf=" BDF ",group=7"
 #define IOVA        0x100000ull
 #define CFG         VFIO_PCI_CONFIG_REGION_INDEX
-
-static inline int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    g_assert_nonnull(d);
-    while (readdir(d)) {
-        n++;
-    }
-    closedir(d);
-    return n;
-}
 
 /* Page-aligned test memory that the device reads and writes. */
 typedef struct Mem {

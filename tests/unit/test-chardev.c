@@ -2,7 +2,6 @@
  * Character devices: socket client and server, partial reads and writes,
  * reconnection, SCM_RIGHTS, the other backends, option errors, teardown.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +16,7 @@
 #include "chardev/char.h"
 #include "qapi/error.h"
 #include "qom/object.h"
+#include "../test-fds.h"
 
 /* Test frontend: records events ("O", "C") and data ("D") in order. */
 typedef struct TestFe {
@@ -86,19 +86,6 @@ static void drain(void)
         g_main_context_iteration(NULL, FALSE);
         g_usleep(200);
     }
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    g_assert_nonnull(d);
-    while (readdir(d)) {
-        n++;
-    }
-    closedir(d);
-    return n;
 }
 
 static char *tmp_dir;

@@ -3,7 +3,6 @@
  * errors, id echo, parse-error recovery, events, getfd/closefd with fds
  * passed by SCM_RIGHTS, several monitors, reconnection, teardown.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "qapi/error.h"
 #include "qapi/qmp-dispatch.h"
 #include "qom/object.h"
+#include "../test-fds.h"
 
 #define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, " \
     "\"minor\": 1, \"major\": 0}, \"package\": \"viommu-0.1.0\"}, "   \
@@ -40,19 +40,6 @@ static void pump(void)
     if (!g_main_context_iteration(NULL, FALSE)) {
         g_usleep(200);
     }
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    g_assert_nonnull(d);
-    while (readdir(d)) {
-        n++;
-    }
-    closedir(d);
-    return n;
 }
 
 static int unix_connect(const char *path)
