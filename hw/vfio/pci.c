@@ -1317,6 +1317,17 @@ static void vfio_pci_class_init(ObjectClass *klass, const void *data)
                                           vfio_pci_get_iommu_accepted, NULL);
     prop->description = g_strdup("Read-only: the vIOMMU (or the absence "
                                  "of one) accepted the host IOMMU device");
+    object_class_property_set_description(klass, "host",
+        "Host PCI address [domain:]<bus:slot.function> of assigned device");
+    object_class_property_set_description(klass, "sysfsdev",
+        "Host sysfs path of assigned device");
+    object_class_property_set_description(klass, "iommufd",
+        "Set host IOMMUFD backend device");
+    object_class_property_set_description(klass, "x-no-mmap",
+        "Disable MMAP for device. Allows to trace MMIO accesses (slow)");
+    object_class_property_set_description(klass, "x-intx-mmap-timeout-ms",
+        "When EOI is not provided by KVM/QEMU, wait time (milliseconds) to "
+        "re-enable device direct access after INTx (DEBUG)");
     pc->realize = vfio_pci_realize;
     pc->exit = vfio_pci_exit;
     pc->reset = vfio_pci_reset;
