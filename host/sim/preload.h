@@ -60,7 +60,7 @@ long preload_done(long r);
 const char *preload_path_at(int dirfd, const char *path, char *buf,
                             size_t size);
 
-/* preload-dir.c: forget the directories opened (at exit). */
+/* preload-dir.c: at exit, drop the set of streams if none is open. */
 void preload_dirs_clear(void);
 
 #endif /* VIOMMU_SIM_PRELOAD_H */

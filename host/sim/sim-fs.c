@@ -730,6 +730,28 @@ int sim_translate_path(SimHost *host, const char *path, char *buf,
     return g_strlcpy(buf, real, size) < size ? 0 : -ENAMETOOLONG;
 }
 
+int sim_overlay_dir(SimHost *host, const char *path, char *buf, size_t size)
+{
+    g_autofree char *rel = NULL, *real = NULL;
+    struct stat st;
+    int r = -ENOENT;
+
+    if (!host || !path || path[0] != '/') {
+        return -ENOENT;
+    }
+    g_mutex_lock(&host->lock);
+    rel = path_relative(host, path);
+    if (!path_under_root(host, path) && !rel_claimed(host, rel)) {
+        real = rel[0] ? g_build_filename(host->root, rel, NULL)
+                      : g_strdup(host->root);
+        if (!lstat(real, &st) && S_ISDIR(st.st_mode)) {
+            r = g_strlcpy(buf, real, size) < size ? 0 : -ENAMETOOLONG;
+        }
+    }
+    g_mutex_unlock(&host->lock);
+    return r;
+}
+
 static const SimFileOps failed_open_ops = { .name = "failed-open" };
 
 static int do_open(SimHost *host, const char *path, int flags, mode_t mode)

@@ -180,6 +180,16 @@ SIM_API int sim_translate_path(SimHost *host, const char *path, char *buf,
                                size_t size);
 
 /*
+ * Write into @buf the private tree's directory for an absolute @path the
+ * host does not claim but has entries below (/dev, /sys/class,
+ * /sys/bus/pci/drivers, ...): a listing of @path shows the real entries
+ * and these.  -ENOENT if there is none (or @path is claimed),
+ * -ENAMETOOLONG if @size is too small.
+ */
+SIM_API int sim_overlay_dir(SimHost *host, const char *path, char *buf,
+                            size_t size);
+
+/*
  * Open a claimed path.  Returns a real fd (>= 0) or -errno.  Character
  * device nodes (/dev/iommu, /dev/vfio/vfio, /dev/vfio/N, vfio cdevs) get a
  * fresh open-file state per call, as in the kernel; other files are the

@@ -12,7 +12,9 @@
  *            IOMMU_HWPT_INVALIDATE; detach, destroy
  *
  * Everything is discovered as a real program discovers it: the group from
- * the iommu_group link in sysfs, the cdev from vfio-dev/ and its dev file.
+ * the iommu_group link in sysfs, the cdev from vfio-dev/ and its dev file;
+ * first the device, its group and nodes are found by listing directories
+ * (readdir, scandir, fdopendir), as DPDK and libvirt do.
  * Without VFIO (no /dev/vfio/vfio) it says so and exits 77 (skip).
  *
  * Usage: vfio-user-flow [-d BDF] [legacy|iommufd|all]    (default: all)
@@ -218,6 +220,186 @@ static void find_cdev(const char *bdf, char *node, size_t size)
     check(S_ISCHR(st.st_mode) && st.st_rdev == makedev(maj, min),
           "%s is a character device %u:%u", node, major(st.st_rdev),
           minor(st.st_rdev));
+}
+
+/* ---- discovery by listing (DPDK, libvirt) ------------------------------- */
+
+/* What a listing of a directory shows of one name. */
+typedef struct Listing {
+    unsigned entries;           /* all entries, "." and ".." included */
+    unsigned dots;              /* "." and ".." seen */
+    bool found;
+    unsigned char type;         /* d_type of the name, if found */
+} Listing;
+
+/* Read @d to its end, looking for @name. */
+static Listing list_read(DIR *d, const char *name)
+{
+    Listing l = { 0 };
+    struct dirent *de;
+
+    while ((de = readdir(d))) {
+        l.entries++;
+        l.dots += !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+        if (!strcmp(de->d_name, name)) {
+            l.found = true;
+            l.type = de->d_type;
+        }
+    }
+    return l;
+}
+
+static Listing list_dir(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    Listing l;
+
+    if (!d) {
+        fail("opendir %s", dir);
+    }
+    l = list_read(d, name);
+    closedir(d);
+    return l;
+}
+
+/* @name is listed in @dir with d_type @type, "." and ".." once each. */
+static void check_listed(const char *dir, const char *name,
+                         unsigned char type, const char *what)
+{
+    Listing l = list_dir(dir, name);
+
+    check(l.found && l.type == type && l.dots == 2,
+          "readdir %s lists %s (%s, d_type %u) and . .. once", dir, name,
+          what, l.type);
+}
+
+/* @name is listed in @dir exactly if stat finds @dir/@name. */
+static void check_listed_iff_exists(const char *dir, const char *name,
+                                    unsigned char type)
+{
+    char path[512];
+    struct stat st;
+    bool exists;
+    Listing l = list_dir(dir, name);
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    exists = lstat(path, &st) == 0;
+    check(l.found == exists && (!exists || l.type == type),
+          "readdir %s %s %s, as lstat says", dir,
+          l.found ? "lists" : "does not list", name);
+}
+
+static int name_is_pci(const struct dirent *de)
+{
+    return de->d_name[0] != '.';
+}
+
+/*
+ * The device found as DPDK and libvirt find devices: by listing
+ * /sys/bus/pci/devices, the IOMMU groups, /dev/vfio, /sys/class/vfio-dev;
+ * parents the simulation does not own (/dev, /sys/devices) show the real
+ * entries and the simulated ones.  readdir, scandir, rewinddir,
+ * telldir/seekdir, dirfd and fdopendir, and no fd left behind.
+ */
+static void discover_by_listing(const char *bdf)
+{
+    char path[256], link[256], group[16], parent[64];
+    int fds = count_fds(), fd, n, bdf_at = -1;
+    struct dirent **list;
+    struct dirent *de;
+    struct stat st;
+    Listing l, again;
+    bool cdev = stat("/dev/vfio/devices", &st) == 0;
+    long pos;
+    DIR *d;
+
+    check_listed("/sys/bus/pci/devices", bdf, DT_LNK, "the device link");
+    snprintf(path, sizeof(path), SYSDEV "%s", bdf);
+    check(stat(path, &st) == 0 && S_ISDIR(st.st_mode),
+          "%s resolves to a directory", path);
+    snprintf(group, sizeof(group), "%d", find_group(bdf));
+    check_listed("/sys/kernel/iommu_groups", group, DT_DIR, "the group");
+    snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices",
+             group);
+    check_listed(path, bdf, DT_LNK, "the group's device");
+    check_listed("/dev/vfio", "vfio", DT_CHR, "the container");
+    check_listed("/dev/vfio", group, DT_CHR, "the group node");
+    check_listed_iff_exists("/dev/vfio", "devices", DT_DIR);
+    if (cdev) {
+        check_listed("/sys/class/vfio-dev", "vfio0", DT_LNK, "the cdev");
+    }
+
+    /* merged with the real directory: both kinds of entry */
+    check_listed("/dev", "vfio", DT_DIR, "simulated");
+    check_listed("/dev", "null", DT_CHR, "real");
+    check_listed_iff_exists("/dev", "iommu", DT_CHR);
+    check_listed_iff_exists("/sys/class", "vfio-dev", DT_DIR);
+    /* a parent only the simulation has: listed, and stat finds it */
+    snprintf(path, sizeof(path), SYSDEV "%s", bdf);
+    n = readlink(path, link, sizeof(link) - 1);
+    link[n > 0 ? n : 0] = '\0';
+    check(sscanf(link, "../../../devices/%63[^/]/", parent) == 1,
+          "%s -> %s", path, link);
+    check_listed("/sys/devices", parent, DT_DIR, "the device's root bus");
+    snprintf(path, sizeof(path), "/sys/devices/%s", parent);
+    check(stat(path, &st) == 0 && S_ISDIR(st.st_mode),
+          "stat %s is a directory", path);
+
+    /* scandir, as DPDK's PCI scan */
+    n = scandir("/sys/bus/pci/devices", &list, name_is_pci, alphasort);
+    if (n < 0) {
+        fail("scandir /sys/bus/pci/devices");
+    }
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(list[i]->d_name, bdf)) {
+            bdf_at = i;
+        }
+    }
+    check(bdf_at >= 0 && list[bdf_at]->d_type == DT_LNK &&
+          (n < 2 || strcmp(list[0]->d_name, list[n - 1]->d_name) < 0),
+          "scandir /sys/bus/pci/devices: %d sorted entries, %s a link", n,
+          bdf);
+    for (int i = 0; i < n; i++) {
+        free(list[i]);
+    }
+    free(list);
+
+    /* one stream: rewinddir, telldir/seekdir, dirfd */
+    d = opendir("/sys/bus/pci/devices");
+    if (!d) {
+        fail("opendir /sys/bus/pci/devices");
+    }
+    l = list_read(d, bdf);
+    rewinddir(d);
+    again = list_read(d, bdf);
+    check(l.found && again.found && again.entries == l.entries,
+          "rewinddir lists the same %u entries again", l.entries);
+    rewinddir(d);
+    de = readdir(d);
+    pos = telldir(d);
+    de = readdir(d);
+    snprintf(path, sizeof(path), "%s", de ? de->d_name : "");
+    seekdir(d, pos);
+    de = readdir(d);
+    check(de && !strcmp(de->d_name, path),
+          "seekdir to telldir's value reads '%s' again", path);
+    check(fstat(dirfd(d), &st) == 0 && S_ISDIR(st.st_mode),
+          "fstat(dirfd()) is a directory");
+    closedir(d);
+
+    /* fdopendir of an O_DIRECTORY fd */
+    fd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        fail("fdopendir /dev");
+    }
+    check(dirfd(d) == fd, "dirfd of fdopendir(fd) is fd");
+    l = list_read(d, "vfio");
+    check(l.found && l.type == DT_DIR && l.dots == 2,
+          "fdopendir(open(\"/dev\")) lists the simulated vfio");
+    closedir(d);
+
+    check(count_fds() == fds, "listing leaves no fd open (%d)", fds);
 }
 
 /* ---- the device: regions and the DMA engine ------------------------------ */
@@ -844,6 +1026,7 @@ int main(int argc, char **argv)
         return 77;
     }
 
+    discover_by_listing(bdf);
     if (strcmp(which, "iommufd")) {
         legacy_flow(bdf);
     }
