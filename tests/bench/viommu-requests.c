@@ -20,6 +20,7 @@
 #include "hw/virtio/virtio-pci.h"
 #include "qapi/qjson.h"
 #include "system/qdev-monitor.h"
+#include "../guest-mem.h"
 
 #define MiB         (1ull << 20)
 #define QSIZE       256                 /* descriptors, 128 chains */
@@ -32,30 +33,6 @@
 
 static VirtIODevice *vdev;
 static uint16_t avail_idx, used_idx;
-
-static void gst16(uint64_t a, uint16_t v)
-{
-    address_space_stw_le(&address_space_memory, a, v, MEMTXATTRS_UNSPECIFIED,
-                         NULL);
-}
-
-static void gst32(uint64_t a, uint32_t v)
-{
-    address_space_stl_le(&address_space_memory, a, v, MEMTXATTRS_UNSPECIFIED,
-                         NULL);
-}
-
-static void gst64(uint64_t a, uint64_t v)
-{
-    address_space_stq_le(&address_space_memory, a, v, MEMTXATTRS_UNSPECIFIED,
-                         NULL);
-}
-
-static uint32_t gld32(uint64_t a)
-{
-    return address_space_ldl_le(&address_space_memory, a,
-                                MEMTXATTRS_UNSPECIFIED, NULL);
-}
 
 #define DESC        RING_GPA
 #define AVAIL       (RING_GPA + 16 * QSIZE)

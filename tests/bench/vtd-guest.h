@@ -16,6 +16,7 @@
 #include "qom/object_interfaces.h"
 #include "system/memory.h"
 #include "system/qdev-monitor.h"
+#include "../guest-mem.h"
 
 #define VTD_BASE 0xfed90000ull
 
@@ -25,18 +26,6 @@ static uint64_t vtd_next_pt;
 static inline void vtd_guest_reset(uint64_t pt_base)
 {
     vtd_next_pt = pt_base;
-}
-
-static inline void gst64(uint64_t gpa, uint64_t v)
-{
-    address_space_stq_le(&address_space_memory, gpa, v,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static inline uint64_t gld64(uint64_t gpa)
-{
-    return address_space_ldq_le(&address_space_memory, gpa,
-                                MEMTXATTRS_UNSPECIFIED, NULL);
 }
 
 static inline void reg_writel(unsigned off, uint32_t v)

@@ -17,6 +17,7 @@
 #include "hw/virtio/virtio-iommu.h"
 #include "hw/virtio/virtio-pci.h"
 #include "iommu-notify-rec.h"
+#include "../guest-mem.h"
 
 #define MiB             (1ull << 20)
 #define EDU_DEVFN       (3 << 3)
@@ -32,36 +33,6 @@ static VirtIOIOMMU *viommu;
 static PCIDevice *edu, *edu2;
 
 /* --- Guest memory ---------------------------------------------------------- */
-
-static void gw16(uint64_t a, uint16_t v)
-{
-    address_space_stw_le(&address_space_memory, a, v, MEMTXATTRS_UNSPECIFIED,
-                         NULL);
-}
-
-static void gw32(uint64_t a, uint32_t v)
-{
-    address_space_stl_le(&address_space_memory, a, v, MEMTXATTRS_UNSPECIFIED,
-                         NULL);
-}
-
-static void gw64(uint64_t a, uint64_t v)
-{
-    address_space_stq_le(&address_space_memory, a, v, MEMTXATTRS_UNSPECIFIED,
-                         NULL);
-}
-
-static uint16_t gr16(uint64_t a)
-{
-    return address_space_lduw_le(&address_space_memory, a,
-                                 MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static uint32_t gr32(uint64_t a)
-{
-    return address_space_ldl_le(&address_space_memory, a,
-                                MEMTXATTRS_UNSPECIFIED, NULL);
-}
 
 /* --- Machine ---------------------------------------------------------------- */
 
@@ -164,8 +135,8 @@ static void driver_up(void)
 
 static void ring_publish(Ring *r, uint16_t head)
 {
-    gw16(r->avail + 4 + 2 * (r->avail_idx % QSIZE), head);
-    gw16(r->avail + 2, ++r->avail_idx);
+    gst16(r->avail + 4 + 2 * (r->avail_idx % QSIZE), head);
+    gst16(r->avail + 2, ++r->avail_idx);
 }
 
 /* One request, two descriptors; returns the tail's status. */
@@ -177,19 +148,19 @@ static uint8_t request(const uint8_t *req, uint32_t len)
     g_assert_cmpuint(len, <=, 56);
     address_space_write(&address_space_memory, rd, MEMTXATTRS_UNSPECIFIED,
                         req, len);
-    gw64(reqq.desc + 16 * d, rd);
-    gw32(reqq.desc + 16 * d + 8, len);
-    gw16(reqq.desc + 16 * d + 12, VRING_DESC_F_NEXT);
-    gw16(reqq.desc + 16 * d + 14, d + 1);
-    gw64(reqq.desc + 16 * (d + 1), wr);
-    gw32(reqq.desc + 16 * (d + 1) + 8, 4);
-    gw16(reqq.desc + 16 * (d + 1) + 12, VRING_DESC_F_WRITE);
+    gst64(reqq.desc + 16 * d, rd);
+    gst32(reqq.desc + 16 * d + 8, len);
+    gst16(reqq.desc + 16 * d + 12, VRING_DESC_F_NEXT);
+    gst16(reqq.desc + 16 * d + 14, d + 1);
+    gst64(reqq.desc + 16 * (d + 1), wr);
+    gst32(reqq.desc + 16 * (d + 1) + 8, 4);
+    gst16(reqq.desc + 16 * (d + 1) + 12, VRING_DESC_F_WRITE);
     ring_publish(&reqq, d);
     virtio_queue_notify(vdev, VIRTIO_IOMMU_REQUESTQ);
-    g_assert_cmpuint(gr16(reqq.used + 2), ==, ++reqq.used_idx);
-    g_assert_cmpuint(gr32(reqq.used + 4 + 8 * ((reqq.used_idx - 1) % QSIZE) +
+    g_assert_cmpuint(gld16(reqq.used + 2), ==, ++reqq.used_idx);
+    g_assert_cmpuint(gld32(reqq.used + 4 + 8 * ((reqq.used_idx - 1) % QSIZE) +
                           4), ==, 4);
-    return gr32(wr) & 0xff;
+    return gld32(wr) & 0xff;
 }
 
 static uint8_t attach(uint32_t dom, PCIDevice *dev)

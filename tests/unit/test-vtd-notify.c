@@ -15,6 +15,7 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "hw/pci/pci_host.h"
 #include "iommu-notify-rec.h"
+#include "../guest-mem.h"
 
 #define MiB             (1ull << 20)
 #define EDU_DEVFN       (3 << 3)
@@ -33,18 +34,6 @@ static uint64_t alloc_next;
 static uint64_t root_table;
 
 /* --- Guest memory and registers ------------------------------------------- */
-
-static void wq(uint64_t addr, uint64_t v)
-{
-    address_space_stq_le(&address_space_memory, addr, v,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-static uint64_t rq(uint64_t addr)
-{
-    return address_space_ldq_le(&address_space_memory, addr,
-                                MEMTXATTRS_UNSPECIFIED, NULL);
-}
 
 static uint64_t galloc(void)
 {
@@ -160,11 +149,11 @@ static uint64_t legacy_root(void)
 
 static uint64_t legacy_context_addr(uint8_t devfn)
 {
-    uint64_t re = rq(root_table);
+    uint64_t re = gld64(root_table);
 
     if (!(re & 1)) {
         re = galloc() | 1;
-        wq(root_table, re);
+        gst64(root_table, re);
     }
     return (re & ~0xfffull) + devfn * 16;
 }
@@ -173,8 +162,8 @@ static void legacy_context(uint8_t devfn, uint64_t slptptr, uint16_t did)
 {
     uint64_t ce = legacy_context_addr(devfn);
 
-    wq(ce + 8, VTD_AW_48BIT | (uint64_t)did << 8);
-    wq(ce, slptptr | VTD_CONTEXT_LO_P);
+    gst64(ce + 8, VTD_AW_48BIT | (uint64_t)did << 8);
+    gst64(ce, slptptr | VTD_CONTEXT_LO_P);
 }
 
 /* The slot of iova at level in a 4-level table, creating tables above. */
@@ -183,11 +172,11 @@ static uint64_t pt_slot(uint64_t root, uint64_t iova, int level)
     uint64_t table = root;
 
     for (int l = 4; l > level; l--) {
-        uint64_t ea = table + VTD_LEVEL_INDEX(iova, l) * 8, pte = rq(ea);
+        uint64_t ea = table + VTD_LEVEL_INDEX(iova, l) * 8, pte = gld64(ea);
 
         if (!(pte & VTD_SL_RW_MASK)) {
             pte = galloc() | VTD_SL_R | VTD_SL_W;
-            wq(ea, pte);
+            gst64(ea, pte);
         }
         table = pte & VTD_ENTRY_ADDR_MASK;
     }
@@ -198,19 +187,19 @@ static void pt_map(uint64_t root, uint64_t iova, uint64_t gpa, uint64_t len,
                    uint64_t perm)
 {
     for (uint64_t off = 0; off < len; off += 4096) {
-        wq(pt_slot(root, iova + off, 1), (gpa + off) | perm);
+        gst64(pt_slot(root, iova + off, 1), (gpa + off) | perm);
     }
 }
 
 static void pt_map_2m(uint64_t root, uint64_t iova, uint64_t gpa,
                       uint64_t perm)
 {
-    wq(pt_slot(root, iova, 2), gpa | perm | VTD_SL_PS);
+    gst64(pt_slot(root, iova, 2), gpa | perm | VTD_SL_PS);
 }
 
 static void pt_unmap(uint64_t root, uint64_t iova)
 {
-    wq(pt_slot(root, iova, 1), 0);
+    gst64(pt_slot(root, iova, 1), 0);
 }
 
 /* Legacy root, a 4-level table for edu in domain DID, remapping on. */
@@ -248,11 +237,11 @@ static void qi(uint64_t qw0, uint64_t qw1)
     unsigned size = iq_wide ? 32 : 16;
     uint64_t slot = iq_base + iq_tail * size;
 
-    wq(slot, qw0);
-    wq(slot + 8, qw1);
+    gst64(slot, qw0);
+    gst64(slot + 8, qw1);
     if (iq_wide) {
-        wq(slot + 16, 0);
-        wq(slot + 24, 0);
+        gst64(slot + 16, 0);
+        gst64(slot + 24, 0);
     }
     iq_tail = (iq_tail + 1) % iq_entries;
     reg_wq(DMAR_IQT_REG, (uint64_t)iq_tail * size);
@@ -470,9 +459,9 @@ static void test_large_page_split(void)
 
     l1 = galloc();
     for (unsigned i = 0; i < 512; i++) {
-        wq(l1 + 8 * i, (i == 5 ? c : a + i * 4096) | VTD_SL_R | VTD_SL_W);
+        gst64(l1 + 8 * i, (i == 5 ? c : a + i * 4096) | VTD_SL_R | VTD_SL_W);
     }
-    wq(pt_slot(pt, 0x200000, 2), l1 | VTD_SL_R | VTD_SL_W);
+    gst64(pt_slot(pt, 0x200000, 2), l1 | VTD_SL_R | VTD_SL_W);
     qi_psi(DID, 0x205000, 0);
     EXPECT(&r, U(0x200000, 2 * MiB),
            M(0x200000, a, 0x4000, IOMMU_RW),
@@ -569,7 +558,7 @@ static void test_context_change(void)
 
     /* Context not present: everything goes. */
     ce = legacy_context_addr(EDU_DEVFN);
-    wq(ce, 0);
+    gst64(ce, 0);
     qi_cc(VTD_CC_GLOBAL, 0, 0, 0);
     EXPECT(&r, U(0x1000, 0x1000), U(0x2000, 0x1000));
 
@@ -694,12 +683,12 @@ static void test_scalable(void)
     ptab = galloc();
     pt = galloc();
     pt2 = galloc();
-    wq(root, ctx | VTD_SM_ROOT_LO_LP);
-    wq(ctx + EDU_DEVFN * 32 + 8, 0);                  /* RID_PASID 0 */
-    wq(ctx + EDU_DEVFN * 32, dir | VTD_SM_CONTEXT_0_P);
-    wq(dir, ptab | VTD_PASID_DIR_P);
-    wq(ptab + 8, DID);
-    wq(ptab, pt | VTD_PE0_P | (uint64_t)VTD_AW_48BIT << VTD_PE0_AW_SHIFT |
+    gst64(root, ctx | VTD_SM_ROOT_LO_LP);
+    gst64(ctx + EDU_DEVFN * 32 + 8, 0);                  /* RID_PASID 0 */
+    gst64(ctx + EDU_DEVFN * 32, dir | VTD_SM_CONTEXT_0_P);
+    gst64(dir, ptab | VTD_PASID_DIR_P);
+    gst64(ptab + 8, DID);
+    gst64(ptab, pt | VTD_PE0_P | (uint64_t)VTD_AW_48BIT << VTD_PE0_AW_SHIFT |
        (uint64_t)VTD_PGTT_SECOND << VTD_PE0_PGTT_SHIFT);
     reg_wq(DMAR_RTADDR_REG, root | (uint64_t)VTD_TTM_SCALABLE <<
            VTD_RTADDR_TTM_SHIFT);
@@ -720,7 +709,7 @@ static void test_scalable(void)
 
     /* The PASID entry now points at another table. */
     pt_map(pt2, 0x8000, a, 4096, VTD_SL_R);
-    wq(ptab, pt2 | VTD_PE0_P | (uint64_t)VTD_AW_48BIT << VTD_PE0_AW_SHIFT |
+    gst64(ptab, pt2 | VTD_PE0_P | (uint64_t)VTD_AW_48BIT << VTD_PE0_AW_SHIFT |
        (uint64_t)VTD_PGTT_SECOND << VTD_PE0_PGTT_SHIFT);
     qi_iotlb_global();                  /* PASID entry still cached */
     qi_pc(VTD_QI_PC_G_PASID, DID, 1);
@@ -730,7 +719,7 @@ static void test_scalable(void)
     EXPECT(&r, U(0x3000, 0x1000), M(0x8000, a, 0x1000, IOMMU_RO));
 
     /* Pass-through: nothing to shadow. */
-    wq(ptab, VTD_PE0_P | (uint64_t)VTD_PGTT_PT << VTD_PE0_PGTT_SHIFT);
+    gst64(ptab, VTD_PE0_P | (uint64_t)VTD_PGTT_PT << VTD_PE0_PGTT_SHIFT);
     qi_pc(VTD_QI_PC_G_GLOBAL, 0, 0);
     EXPECT(&r, U(0x8000, 0x1000));
     rec_unregister(&r);
