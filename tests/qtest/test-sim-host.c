@@ -188,6 +188,38 @@ static void test_bad_values(void)
 
         g_assert_nonnull(strstr(e, "'sim-host' is required"));
     }
+    {
+        /* the failure-injection hook refuses what it cannot parse */
+        static const char *const inject[] = {
+            "\"hwpt-free:22\"", "\"attach\"", "\"attach:0\"",
+            "\"attach:4096\"", "\"attach:22:x\"", "\"attach:22:1:2\"",
+            "\"attach:-1\"", "7",
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(inject); i++) {
+            g_autofree char *cmd = g_strdup_printf(
+                "{\"execute\": \"qom-set\", \"arguments\": {\"path\": "
+                "\"/objects/h0\", \"property\": \"x-inject\", "
+                "\"value\": %s}}", inject[i]);
+            g_autofree char *e = qmp_error(s, cmd);
+
+            g_assert_nonnull(strstr(e, "'x-inject'"));
+        }
+        qtest_qmp_assert_success(s, "{\"execute\": \"qom-set\", "
+            "\"arguments\": {\"path\": \"/objects/h0\", \"property\": "
+            "\"x-inject\", \"value\": \"hwpt-alloc:22:3\"}}");
+        qtest_qmp_assert_success(s, "{\"execute\": \"qom-set\", "
+            "\"arguments\": {\"path\": \"/objects/h0\", \"property\": "
+            "\"x-inject\", \"value\": \"\"}}");
+        /* nr-hwpts is read-only */
+        g_autofree char *e = qmp_error(s, "{\"execute\": \"qom-set\", "
+            "\"arguments\": {\"path\": \"/objects/h0\", \"property\": "
+            "\"nr-hwpts\", \"value\": 3}}");
+
+        g_assert_nonnull(strstr(e, "nr-hwpts"));
+        g_assert_cmpint(qtest_qom_get_int(s, "/objects/h0", "nr-hwpts"), ==,
+                        0);
+    }
     qtest_quit(s);
 }
 
