@@ -143,8 +143,18 @@ static void test_device_help(void)
     g_autofree char *out = expect_output("-device help");
     g_autofree char *edu = expect_output("-device edu,help");
 
+    g_autofree char *vfio = expect_output("-device vfio-pci,help");
+
     assert_contains(out, "name \"edu\", bus PCI");
+    assert_contains(out, "name \"pcie-pci-bridge\", bus PCI");
+    assert_contains(out, "name \"isa-debug-exit\", bus ISA");
     assert_contains(edu, "dma_mask=<uint64>");
+    /* assigned devices: QEMU's property names, each described */
+    assert_contains(vfio, "host=<str>             - Host PCI address");
+    assert_contains(vfio, "sysfsdev=<str>         - Host sysfs path");
+    assert_contains(vfio, "iommufd=<link<iommufd>> - Set host IOMMUFD");
+    assert_contains(vfio, "x-intx-mmap-timeout-ms=<uint32> - ");
+    assert_contains(vfio, "(default: 1100)");
 }
 
 static void test_machine_help(void)
@@ -160,6 +170,7 @@ static void test_accel_help(void)
     g_autofree char *out = expect_output("-accel help");
 
     g_assert_true(has_line_starting(out, "qtest"));
+    g_assert_true(has_line_starting(out, "kvm"));
 }
 
 static void test_object_help(void)
